@@ -59,7 +59,7 @@ export interface VerifyWebhookOptions {
 }
 
 /** Incoming headers: Node's `req.headers`, a plain object with any casing, or a Fetch `Headers`. */
-export type WebhookRequestHeaders = Record<string, string | string[] | undefined> | Headers;
+export type IncomingWebhookHeaders = Record<string, string | string[] | undefined> | Headers;
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const SECRET_PREFIX = 'whsec_';
@@ -95,7 +95,7 @@ const SECRET_PREFIX = 'whsec_';
  */
 export function verifyWebhook(
   secret: string,
-  headers: WebhookRequestHeaders,
+  headers: IncomingWebhookHeaders,
   rawBody: string | Buffer,
   options: VerifyWebhookOptions = {},
 ): WebhookPayload {
@@ -106,7 +106,7 @@ export function verifyWebhook(
   return parsePayload(body);
 }
 
-function readSignatureHeaders(headers: WebhookRequestHeaders): { id: string; timestamp: string; signatures: string } {
+function readSignatureHeaders(headers: IncomingWebhookHeaders): { id: string; timestamp: string; signatures: string } {
   const id = headerValue(headers, 'webhook-id');
   const timestamp = headerValue(headers, 'webhook-timestamp');
   const signatures = headerValue(headers, 'webhook-signature');
@@ -120,7 +120,7 @@ function readSignatureHeaders(headers: WebhookRequestHeaders): { id: string; tim
 }
 
 /** Header names are case-insensitive; plain objects from some frameworks keep the sender's casing. */
-function headerValue(headers: WebhookRequestHeaders, name: string): string | undefined {
+function headerValue(headers: IncomingWebhookHeaders, name: string): string | undefined {
   if (typeof Headers !== 'undefined' && headers instanceof Headers) {
     return headers.get(name) ?? undefined;
   }

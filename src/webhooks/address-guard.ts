@@ -480,7 +480,8 @@ export type SendOutcome =
  * - `ok`: a 2xx status arrived (even if the body was cut at the read bound or broke off afterwards).
  * - `http_status`: any other non-3xx status; `statusCode` tells the caller what to do (410: stop the observer).
  * - `redirect_not_followed`: a 3xx; never followed, counted as a failure.
- * - `blocked_destination`: refused by the guard; nothing was sent (no TCP connection for literals and names).
+ * - `blocked_destination`: refused by the guard; no request byte was sent, and for a blocked literal or
+ *   DNS answer not even a TCP connection was opened.
  * - `response_too_large`: the response headers exceeded the parser's limit.
  */
 export interface SendResult {
