@@ -1,0 +1,40 @@
+/** Size and tree limits of SPEC §2 and §4.3; every one is a server option. */
+export interface Limits {
+  /** Largest request body, in bytes. @default 2 MiB */
+  bodyBytes: number;
+  /** Largest `brief.objective`, in bytes. @default 64 KiB */
+  objectiveBytes: number;
+  /** Largest `brief.context`, in bytes. @default 1 MiB */
+  contextBytes: number;
+  /** Largest `metadata`, serialised, in bytes. @default 16 KiB */
+  metadataBytes: number;
+  /** Most keys in `metadata`. @default 50 */
+  metadataKeys: number;
+  /** Most observers on one job. @default 10 */
+  observersPerJob: number;
+  /** Largest `result`, serialised, in bytes. @default 1 MiB */
+  resultBytes: number;
+  /** Deepest subjob (a root is depth 0). @default 10 */
+  maxDepth: number;
+  /** Most direct children of one job. @default 1000 */
+  maxSubjobs: number;
+  /** Deepest nesting of arrays and objects in a request body. @default 64 */
+  jsonDepth: number;
+  /** Runs of a job whose worker vanished, when the brief does not say. @default 3 */
+  defaultMaxAttempts: number;
+}
+
+/** The defaults of SPEC §2. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  bodyBytes: 2 * 1024 * 1024,
+  objectiveBytes: 64 * 1024,
+  contextBytes: 1024 * 1024,
+  metadataBytes: 16 * 1024,
+  metadataKeys: 50,
+  observersPerJob: 10,
+  resultBytes: 1024 * 1024,
+  maxDepth: 10,
+  maxSubjobs: 1000,
+  jsonDepth: 64,
+  defaultMaxAttempts: 3,
+});

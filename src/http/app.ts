@@ -1,0 +1,97 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent } from '../protocol/index.js';
+import type { JobsContext } from '../jobs/context.js';
+import { createAjv } from '../jobs/schema-validators.js';
+import { sendError, errorHandler } from './error-handler.js';
+import { registerAuth } from './auth.js';
+import { registerJsonBody } from './json-body.js';
+import { jobsRoutes } from './routes/jobs-routes.js';
+import { workerRoutes } from './routes/worker-routes.js';
+import { agentsRoutes } from './routes/agents-routes.js';
+import { keysRoutes } from './routes/keys-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+
+
+/** What the HTTP layer needs beyond the use cases. */
+export interface HttpOptions {
+  logger: Logger;
+  /** Extra routes (dashboard, metrics) registered by the composition root. */
+  plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
+  version: string;
+}
+
+/**
+ * Builds the Fastify application: one JSON parser, one auth hook, one error handler, the routes, and the
+ * OpenAPI 3.1 document generated from the very schemas that validate the requests.
+ */
+export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<FastifyInstance> {
+  // Typed as the default instance: our logger is pino's, which Fastify's generics otherwise carry everywhere.
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // One structured line per response (below), instead of Fastify's two per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.limits.bodyBytes,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    // Slow-loris defence: a client must send its headers within 15 s and its whole request within 30 s.
+    // Long polls and event streams are responses, which these limits do not cover.
+    requestTimeout: 30_000,
+    http: { headersTimeout: 15_000 } as never,
+    routerOptions: { maxParamLength: 500 },
+  }) as unknown as FastifyInstance;
+
+  // Bodies are validated strictly: no type coercion, no silent removal of unknown fields (they are errors).
+  // Query strings and path parameters arrive as text, so there numbers and booleans are coerced.
+  const bodyAjv = createAjv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
+  const textAjv = createAjv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
+  for (const schema of [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse]) {
+    bodyAjv.addSchema(schema);
+    textAjv.addSchema(schema);
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  // Responses are rendered by the use cases; the response schemas document them in OpenAPI.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'agentjobs',
+        version: options.version,
+        description: 'Dispatch jobs to AI agents: structured briefs, asynchronous runs, signed webhooks, observable job trees.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (ak_…) or worker token (awt_…)' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  for (const schema of [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse]) app.addSchema(schema);
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.routeOptions.url ?? request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  registerJsonBody(app, ctx.limits.jsonDepth);
+  registerAuth(app, ctx.store);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 'not_found', `There is no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; the API is described at /docs.`),
+  );
+
+  systemRoutes(app, ctx.store, ctx.shutdown);
+  jobsRoutes(app, ctx);
+  workerRoutes(app, ctx);
+  agentsRoutes(app, ctx);
+  keysRoutes(app, ctx);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import sjson from 'secure-json-parse';
+import { JobsError } from '../domain/jobs-error.js';
+import { jsonDepth } from '../domain/json.js';
+
+/**
+ * The JSON body parser: UTF-8 only, no compressed bodies, nesting checked before parsing (so a 100,000-deep
+ * document is refused before any recursive code meets it), `__proto__` and `constructor.prototype` keys refused
+ * (prototype pollution). An empty body parses to `undefined`, so routes without a body accept it.
+ */
+export function registerJsonBody(app: FastifyInstance, maxDepth: number): void {
+  app.addHook('onRequest', async (request) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding && encoding !== 'identity') {
+      throw new JobsError('unsupported_media_type', `Content-Encoding '${encoding}' is not accepted: send the JSON body uncompressed.`);
+    }
+  });
+  // A POST sent with no body at all (no Content-Type) is an empty object: `curl -X POST …/cancel` just works,
+  // and a missing required field is reported by name.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.headers['content-type'] === undefined && request.method !== 'GET') request.body = {};
+  });
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (request, body, done) => {
+    const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      return done(new JobsError('unsupported_media_type', `charset=${charset} is not accepted: send the JSON body as UTF-8.`), undefined);
+    }
+    const text = body as string;
+    if (text.length === 0) return done(null, undefined);
+    if (jsonDepth(text) > maxDepth) {
+      return done(new JobsError('invalid_request', `The request body nests arrays and objects deeper than ${maxDepth} levels; flatten it.`), undefined);
+    }
+    try {
+      done(null, sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/prototype/i.test(message)) {
+        return done(new JobsError('invalid_request', 'The request body contains a forbidden key (__proto__ or constructor.prototype).'), undefined);
+      }
+      done(new JobsError('invalid_json', `The request body is not valid JSON: ${message}`), undefined);
+    }
+  });
+}

@@ -1,0 +1,93 @@
+import type { ClaimRequest } from '../protocol/worker.js';
+import { deadlineOnStart } from '../domain/job-rules.js';
+import { JobsError, notFound } from '../domain/jobs-error.js';
+import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
+import { iso } from '../domain/time.js';
+import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
+import { selectClaimable } from '../store/repo/jobs-repo.js';
+import type { Tx } from '../store/store.js';
+import type { JobsContext, Principal } from './context.js';
+import { loadJobJson } from './render-job.js';
+import { transition } from './transition.js';
+import { waitFor } from './wait-for.js';
+
+/** `{"jobs": [...]}` of a claim, as JSON text. */
+export type ClaimResult = string;
+
+/**
+ * `POST /v1/agents/{id}/claim`: leases up to `max_jobs` queued jobs of the agent, oldest first, within the
+ * agent's `max_concurrency` across all its workers. When none is queued it long-polls: a job dispatched while
+ * the worker waits is handed over at once, woken by the dispatch's commit rather than found by polling.
+ */
+export async function claimJobs(
+  ctx: JobsContext,
+  worker: Principal,
+  agentId: string,
+  input: ClaimRequest,
+  signal: AbortSignal,
+): Promise<ClaimResult> {
+  if (worker.kind !== 'worker' || worker.agentId !== agentId) {
+    throw new JobsError('forbidden', `This worker token belongs to another agent; claim with a worker token of ${agentId}.`);
+  }
+  const maxJobs = input.max_jobs ?? 1;
+  const leaseMs = (input.lease_seconds ?? 0) * 1000 || ctx.leaseMs;
+  const workerId = input.worker_id ?? null;
+  const waitMs = Math.round((input.wait_seconds ?? 0) * 1000);
+  const claimed = await waitFor(ctx.store, 'agent', agentId, waitMs, [signal, ctx.shutdown], async () => {
+    if (ctx.shutdown.aborted) return null;
+    const jobs = await ctx.store.write((tx) => claimOnce(tx, worker.tenantId, agentId, maxJobs, leaseMs, workerId));
+    return jobs.length > 0 ? jobs : null;
+  });
+  return `{"jobs":[${(claimed ?? []).join(',')}]}`;
+}
+
+async function claimOnce(
+  tx: Tx,
+  tenantId: string,
+  agentId: string,
+  maxJobs: number,
+  leaseMs: number,
+  workerId: string | null,
+): Promise<string[]> {
+  // Locking the agent row (PostgreSQL) serialises claims of one agent, so running_count stays exact.
+  const agent = await getAgent(tx, tenantId, agentId, true);
+  if (!agent) throw notFound('agent', agentId);
+  if (workerId && seenLongAgo(agentId, workerId, tx.now)) await touchWorker(tx, agentId, workerId);
+  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - agent.running_count);
+  if (room <= 0) return [];
+  const rows = await selectClaimable(tx, agentId, room);
+  const claimed: string[] = [];
+  for (const row of rows) {
+    const token = newToken(TOKEN_PREFIX.lease, 18);
+    const expiresAt = tx.now + leaseMs;
+    const firstStart = row.started_at == null;
+    const running = await transition(tx, row, {
+      to: 'running',
+      patch: {
+        lease_token: token,
+        lease_expires_at: expiresAt,
+        lease_ms: leaseMs,
+        worker_id: workerId,
+        started_at: row.started_at ?? tx.now,
+        deadline_at: firstStart ? deadlineOnStart(row.deadline_at, row.max_duration_ms, tx.now) : row.deadline_at,
+      },
+    });
+    claimed.push(`{"job":${await loadJobJson(tx, running)},"lease":{"token":"${token}","expires_at":"${iso(expiresAt)}"}}`);
+  }
+  return claimed;
+}
+
+// When each worker was last recorded as seen. "Workers seen in the last minute" needs seconds of precision,
+// not a write on every claim.
+const lastTouched = new Map<string, number>();
+const TOUCH_EVERY_MS = 10_000;
+
+function seenLongAgo(agentId: string, workerId: string, now: number): boolean {
+  const key = `${agentId}\u0000${workerId}`;
+  const last = lastTouched.get(key);
+  if (last != null && now - last < TOUCH_EVERY_MS) return false;
+  lastTouched.delete(key);
+  lastTouched.set(key, now);
+  if (lastTouched.size > 10_000) lastTouched.delete(lastTouched.keys().next().value!);
+  return true;
+}

@@ -1,0 +1,41 @@
+import { iso } from '../domain/time.js';
+import { newId } from '../domain/ids.js';
+import type { JobRow, StoredObserver } from '../store/rows.js';
+import { insertMessage } from '../store/repo/outbox-repo.js';
+import type { Tx } from '../store/store.js';
+import { loadJobJson } from './render-job.js';
+
+/**
+ * Writes the webhook messages a transition owes — to every matching observer of the job and of each of its
+ * ancestors — into the outbox, in the transaction of the transition itself: a transition without its
+ * messages, or a message without its transition, cannot exist.
+ */
+export async function enqueueWebhooks(tx: Tx, job: JobRow): Promise<void> {
+  if (job.observers === '[]') return;
+  const event = job.status;
+  const targets = (JSON.parse(job.observers) as StoredObserver[]).filter((o) => o.events.includes(event));
+  if (targets.length === 0) return;
+  const jobJson = await loadJobJson(tx, job);
+  const head = `{"type":"job.${event}","timestamp":"${iso(tx.now)}","data":{"job":${jobJson},"observer_job_id":`;
+  for (const observer of targets) {
+    await insertMessage(tx, {
+      id: newId('message', tx.now),
+      tenant_id: job.tenant_id,
+      job_id: job.id,
+      observer_job_id: observer.job_id,
+      url: observer.url,
+      endpoint: new URL(observer.url).origin,
+      secret: observer.secret,
+      type: `job.${event}`,
+      sequence: job.transition_seq,
+      body: `${head}"${observer.job_id}","sequence":${job.transition_seq}}}`,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: tx.now,
+      locked_until: null,
+      created_at: tx.now,
+      delivered_at: null,
+    });
+  }
+  tx.notify('outbox', '');
+}

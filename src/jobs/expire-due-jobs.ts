@@ -1,0 +1,62 @@
+import { JOB_ERROR_CODES } from '../protocol/errors.js';
+import { cancellationError, dueAction, timerAt, type CancelCode } from '../domain/job-rules.js';
+import { iso } from '../domain/time.js';
+import type { JobRow } from '../store/rows.js';
+import { nextTimerAt, selectDue, updateJob } from '../store/repo/jobs-repo.js';
+import type { Tx } from '../store/store.js';
+import type { JobsContext } from './context.js';
+import { transition } from './transition.js';
+
+/** Most timers handled in one transaction. */
+const BATCH = 200;
+
+/**
+ * Acts on every job whose timer has fired, in database time: a passed deadline fails the job with `timeout`
+ * (its lease is revoked and its descendants cancelled), a passed queue deadline with `queue_timeout`, and an
+ * expired lease re-queues the job with `attempt` + 1 — or, when attempts are spent, fails it with
+ * `lease_expired`; a job whose cancel was requested becomes `cancelled`. On PostgreSQL several processes may
+ * sweep at once: each due row is locked by exactly one of them. Resolves to the number of jobs acted on.
+ */
+export async function expireDueJobs(ctx: JobsContext): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await ctx.store.write(async (tx) => {
+      const rows = await selectDue(tx, BATCH);
+      for (const row of rows) await expireOne(tx, row);
+      return rows.length;
+    });
+    total += n;
+    if (n < BATCH) return total;
+  }
+}
+
+/** The earliest pending timer, for the loop that sleeps until then. */
+export function nextDueAt(ctx: JobsContext): Promise<number | null> {
+  return ctx.store.read(nextTimerAt);
+}
+
+async function expireOne(tx: Tx, job: JobRow): Promise<void> {
+  const action = dueAction(job, tx.now);
+  if (action === 'timeout') {
+    const limit = job.max_duration_ms != null ? `max_duration_seconds ${job.max_duration_ms / 1000}` : 'the deadline it inherited';
+    await fail(tx, job, JOB_ERROR_CODES.timeout, `The job ran past its deadline ${iso(job.deadline_at)} (${limit}).`);
+  } else if (action === 'queue_timeout') {
+    await fail(tx, job, JOB_ERROR_CODES.queueTimeout, `No worker claimed the job before ${iso(job.queue_deadline_at)} (max_queue_seconds).`);
+  } else if (action === 'lease_expired') {
+    if (job.cancel_requested_at != null) {
+      const code = (job.cancel_code ?? 'cancelled') as CancelCode;
+      await transition(tx, job, { to: 'cancelled', patch: { error: cancellationError(code) }, event: { confirmed_by: 'lease_expiry' } });
+    } else if (job.attempt < job.max_attempts) {
+      await transition(tx, job, { to: 'queued', patch: { attempt: job.attempt + 1 }, event: { reason: 'lease_expired' } });
+    } else {
+      await fail(tx, job, JOB_ERROR_CODES.leaseExpired, `The worker's lease expired on attempt ${job.attempt} of ${job.max_attempts}.`);
+    }
+  } else {
+    // Nothing is due after all (a stale timer): file the timer the row's fields really give.
+    await updateJob(tx, job.id, { timer_at: timerAt(job) });
+  }
+}
+
+function fail(tx: Tx, job: JobRow, code: string, message: string): Promise<JobRow> {
+  return transition(tx, job, { to: 'failed', patch: { error: JSON.stringify({ code, message }) } });
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { JobsError } from '../domain/jobs-error.js';
+import { stableStringify } from '../domain/json.js';
+import { claimIdempotencyKey, getIdempotency, restartIdempotencyKey, saveIdempotentResponse } from '../store/repo/idempotency-repo.js';
+import type { Tx } from '../store/store.js';
+
+/** How long a key remembers its first response (SPEC §2: 24 hours). */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+
+/** An `Idempotency-Key` as the caller sent it, with what it applies to. */
+export interface IdempotencyRequest {
+  key: string;
+  /** What the key is scoped to within the tenant: the route, and for subjobs the parent job. */
+  scope: string;
+  /** The parsed request body; bodies equal up to key order are the same request. */
+  body: unknown;
+}
+
+/** A response as the HTTP layer will send it. */
+export interface StoredResponse {
+  status: number;
+  body: string;
+  replayed: boolean;
+}
+
+/**
+ * Runs `create` at most once per key. Within the caller's write transaction, so the key, the object created
+ * and the stored response commit together: after a crash either all exist or none. The same key with the
+ * same body returns the first response; with another body it is 409 `idempotency_key_reused`. A request that
+ * fails (validation, conflict) stores nothing, so it can be retried with the same key.
+ *
+ * `redact` lets a creation that reveals a secret once (API keys, worker tokens) store its response without it.
+ */
+export async function idempotent(
+  tx: Tx,
+  tenantId: string,
+  request: IdempotencyRequest | null,
+  create: () => Promise<{ status: number; body: string; stored?: string }>,
+): Promise<StoredResponse> {
+  if (!request) return { ...(await create()), replayed: false };
+  const fingerprint = createHash('sha256').update(stableStringify(request.body)).digest('base64url');
+  const row = { tenant_id: tenantId, scope: request.scope, key: request.key, fingerprint, status_code: null, response: null, created_at: tx.now };
+  if (!(await claimIdempotencyKey(tx, row))) {
+    const existing = (await getIdempotency(tx, tenantId, request.scope, request.key))!;
+    if (existing.created_at > tx.now - IDEMPOTENCY_WINDOW_MS) {
+      if (existing.fingerprint !== fingerprint) {
+        throw new JobsError(
+          'idempotency_key_reused',
+          `Idempotency-Key '${request.key}' was already used with a different request body in the last 24 hours; use a new key for a new request.`,
+        );
+      }
+      return { status: existing.status_code ?? 200, body: existing.response ?? '{}', replayed: true };
+    }
+    // The old use of the key has expired: this request starts it afresh.
+    await restartIdempotencyKey(tx, row);
+  }
+  const response = await create();
+  await saveIdempotentResponse(tx, tenantId, request.scope, request.key, response.status, response.stored ?? response.body);
+  return { status: response.status, body: response.body, replayed: false };
+}

@@ -1,0 +1,29 @@
+import { leaseLost } from '../domain/jobs-error.js';
+import { safeEqual } from '../domain/secrets.js';
+import { iso } from '../domain/time.js';
+import type { JobRow } from '../store/rows.js';
+import { getJobById } from '../store/repo/jobs-repo.js';
+import type { Tx } from '../store/store.js';
+import { notFound } from '../domain/jobs-error.js';
+import type { Principal } from './context.js';
+
+/**
+ * Loads a job for a worker call and checks the fencing token: the job must be running, under this lease, and
+ * the lease must not have expired (in database time). A worker whose lease was taken away — expired and
+ * re-leased, cancelled, timed out — gets 409 `lease_lost` and can never touch the newer attempt.
+ */
+export async function lockLeasedJob(tx: Tx, worker: Principal, jobId: string, leaseToken: string): Promise<JobRow> {
+  const job = await getJobById(tx, jobId, true);
+  if (!job || job.tenant_id !== worker.tenantId) throw notFound('job', jobId);
+  assertLease(job, leaseToken, tx.now);
+  return job;
+}
+
+/** Throws `lease_lost` unless `leaseToken` holds `job` at `now`. */
+export function assertLease(job: JobRow, leaseToken: string, now: number): void {
+  if (job.status !== 'running') throw leaseLost(job.id, `the job is ${job.status}`);
+  if (job.lease_token == null || !safeEqual(job.lease_token, leaseToken))
+    throw leaseLost(job.id, 'this lease token is not the current one; a newer attempt holds the job');
+  if (job.lease_expires_at != null && job.lease_expires_at <= now)
+    throw leaseLost(job.id, `the lease expired at ${iso(job.lease_expires_at)}`);
+}

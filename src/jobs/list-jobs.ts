@@ -1,0 +1,54 @@
+import { JobsError } from '../domain/jobs-error.js';
+import { parseIso } from '../domain/time.js';
+import type { JobStatus } from '../protocol/jobs.js';
+import { listJobs, listTreeNodes, type JobFilters } from '../store/repo/jobs-repo.js';
+import type { JobNodeRow } from '../store/rows.js';
+import type { JobsContext, Principal } from './context.js';
+import { decodeCursor, pageJson } from './cursor.js';
+import { renderJob } from './render-job.js';
+
+/** The query of `GET /v1/jobs`, as validated by the route. */
+export interface ListJobsInput {
+  limit?: number;
+  cursor?: string;
+  status?: JobStatus;
+  agent_id?: string;
+  parent_job_id?: string;
+  root_job_id?: string;
+  created_after?: string;
+  created_before?: string;
+  [metadataFilter: `metadata[${string}]`]: string;
+}
+
+/** `GET /v1/jobs`: a page of the tenant's jobs, newest first, with filters. */
+export async function listJobsJson(ctx: JobsContext, principal: Principal, query: ListJobsInput): Promise<string> {
+  const limit = query.limit ?? 20;
+  const filters: JobFilters = {
+    status: query.status,
+    agentId: query.agent_id,
+    parentJobId: query.parent_job_id,
+    rootJobId: query.root_job_id,
+    createdAfter: time(query.created_after, 'created_after'),
+    createdBefore: time(query.created_before, 'created_before'),
+    metadata: Object.entries(query)
+      .filter(([key]) => key.startsWith('metadata['))
+      .map(([key, value]) => [key.slice(9, -1), String(value)]),
+  };
+  const before = decodeCursor(query.cursor, 'job');
+  return ctx.store.read(async (tx) => {
+    const rows = await listJobs(tx, principal.tenantId, filters, limit + 1, before);
+    // Jobs of one tree share one read of that tree.
+    const trees = new Map<string, JobNodeRow[]>();
+    for (const row of rows.slice(0, limit)) {
+      if (row.child_count > 0 && !trees.has(row.root_job_id)) trees.set(row.root_job_id, await listTreeNodes(tx, row.root_job_id));
+    }
+    return pageJson(rows, limit, (row) => renderJob(row, trees.get(row.root_job_id)));
+  });
+}
+
+function time(value: string | undefined, field: string): number | undefined {
+  if (value == null) return undefined;
+  const ms = parseIso(value);
+  if (ms == null) throw new JobsError('invalid_request', `${field} must be an RFC 3339 timestamp, e.g. 2026-03-19T12:00:00Z.`);
+  return ms;
+}

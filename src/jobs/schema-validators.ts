@@ -1,0 +1,64 @@
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { JobsError } from '../domain/jobs-error.js';
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped in the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+
+/** An Ajv instance (draft-07, for our own wire schemas) with the standard string formats. */
+export function createAjv(options: Options): Ajv {
+  const ajv = new Ajv(options);
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * Compiles the `output_schema` of briefs (JSON Schema draft 2020-12) once and keeps the validators by schema
+ * text, so that the thousandth dispatch with the same schema costs a map lookup, not a compile.
+ * Schemas never load anything remote: Ajv is given no `loadSchema`.
+ */
+export class SchemaValidators {
+  private readonly ajv: Ajv2020;
+  private readonly cache = new Map<string, ValidateFunction>();
+
+  constructor(private readonly capacity = 1000) {
+    this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
+    addFormats(this.ajv as unknown as Ajv);
+  }
+
+  /**
+   * The validator of a schema given as JSON text.
+   * @throws JobsError `invalid_output_schema` with Ajv's message when the schema is not a valid JSON Schema.
+   */
+  get(schemaText: string): ValidateFunction {
+    const hit = this.cache.get(schemaText);
+    if (hit) {
+      // Re-insert to keep the map in least-recently-used order.
+      this.cache.delete(schemaText);
+      this.cache.set(schemaText, hit);
+      return hit;
+    }
+    let validate: ValidateFunction;
+    try {
+      validate = this.ajv.compile(JSON.parse(schemaText));
+    } catch (error) {
+      throw new JobsError(
+        'invalid_output_schema',
+        `brief.output_schema is not a valid JSON Schema (draft 2020-12): ${(error as Error).message}`,
+      );
+    } finally {
+      // Ajv also registers schemas that carry an $id; forget them so the next compile of the same $id works.
+      this.ajv.removeSchema();
+    }
+    this.cache.set(schemaText, validate);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    return validate;
+  }
+
+  /** Validates a result against a schema; resolves to the validator's errors, or null when it matches. */
+  check(schemaText: string, value: unknown): ErrorObject[] | null {
+    const validate = this.get(schemaText);
+    return validate(value) ? null : (validate.errors ?? []);
+  }
+}

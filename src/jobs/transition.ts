@@ -1,0 +1,69 @@
+import type { JobStatus } from '../protocol/jobs.js';
+import { isTerminal, timerAt } from '../domain/job-rules.js';
+import type { JobRow } from '../store/rows.js';
+import { adjustRunning } from '../store/repo/agents-repo.js';
+import { updateJob } from '../store/repo/jobs-repo.js';
+import type { Tx } from '../store/store.js';
+import { appendEvent } from './append-event.js';
+import { cancelDescendants } from './cancel-descendants.js';
+import { enqueueWebhooks } from './enqueue-webhooks.js';
+
+/** A change of status and the columns that change with it. */
+export interface TransitionChange {
+  to: JobStatus;
+  patch?: Partial<JobRow>;
+  /** Extra fields of the event (`reason`, `error`…). */
+  event?: Record<string, unknown>;
+  /** False when the caller cancels the descendants itself (a cascade in progress). @default true */
+  cascade?: boolean;
+}
+
+/**
+ * The one way a job changes status. In the caller's transaction it: updates the row (with its timer and the
+ * transition counter), keeps the agent's running count, appends the event, writes the webhook messages owed
+ * to the observers of the job and its ancestors, wakes waiting workers, and — when the job ends — cancels the
+ * children that must not outlive it.
+ */
+export async function transition(tx: Tx, job: JobRow, change: TransitionChange): Promise<JobRow> {
+  const from = job.status;
+  const to = change.to;
+  const next: JobRow = { ...job, ...change.patch, status: to, transition_seq: job.transition_seq + 1 };
+  if (isTerminal(to)) {
+    next.completed_at = tx.now;
+    next.lease_expires_at = null;
+  }
+  if (to === 'queued') {
+    next.lease_token = null;
+    next.lease_expires_at = null;
+    next.worker_id = null;
+  }
+  next.timer_at = timerAt(next);
+
+  await updateJob(tx, job.id, {
+    ...change.patch,
+    status: to,
+    transition_seq: next.transition_seq,
+    timer_at: next.timer_at,
+    ...(isTerminal(to) ? { completed_at: next.completed_at, lease_expires_at: null } : {}),
+    ...(to === 'queued' ? { lease_token: null, lease_expires_at: null, worker_id: null } : {}),
+  });
+
+  if (from === 'running' && to !== 'running') await adjustRunning(tx, job.agent_id, -1);
+  if (to === 'running' && from !== 'running') await adjustRunning(tx, job.agent_id, +1);
+  // A freed concurrency slot or a job back in the queue: waiting workers of the agent may claim now.
+  if (from === 'running' || to === 'queued') tx.notify('agent', job.agent_id);
+  if (next.timer_at != null && (job.timer_at == null || next.timer_at < job.timer_at)) tx.notify('timer', '');
+
+  await appendEvent(tx, next, `job.${to}` as const, {
+    status: to,
+    attempt: next.attempt,
+    ...(next.error && isTerminal(to) ? { error: JSON.parse(next.error) } : {}),
+    ...change.event,
+  });
+  await enqueueWebhooks(tx, next);
+
+  if (isTerminal(to) && next.child_count > 0 && change.cascade !== false) {
+    await cancelDescendants(tx, next, 'parent_finished');
+  }
+  return next;
+}

@@ -1,0 +1,262 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { AnyJson, Id, Metadata, Nullable, NullableTimestamp, Page, PageQuery, Timestamp } from './common.js';
+
+/** The four statuses an observer can be told about. */
+export const OBSERVABLE_EVENTS = ['running', 'completed', 'failed', 'cancelled'] as const;
+
+/** Every status a job can have. Terminal ones never change again. */
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+const ToolNames = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 });
+
+/**
+ * Constraints of SPEC §4.3. Known keys are checked here and enforced by the server; unknown keys are kept and
+ * handed to the agent untouched.
+ */
+export const Constraints = Type.Object(
+  {
+    max_duration_seconds: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 2_592_000, description: 'Wall time from first start to end.' }),
+    ),
+    max_queue_seconds: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 2_592_000, description: 'How long the job may wait in queued.' }),
+    ),
+    max_tokens: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Token budget of the job and its descendants.' }),
+    ),
+    allowed_tools: Type.Optional(ToolNames),
+    denied_tools: Type.Optional(ToolNames),
+    max_subjobs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Direct children this job may dispatch.' })),
+    max_depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'How deep its subtree may go.' })),
+    max_attempts: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'Runs allowed when workers vanish (default 3).' }),
+    ),
+  },
+  { additionalProperties: true },
+);
+export type Constraints = Static<typeof Constraints>;
+
+/** The structured brief of the seed: objective, context, output_schema, constraints. */
+export const Brief = Type.Object(
+  {
+    objective: Type.String({ minLength: 1, description: 'What the agent should accomplish (required, non-empty).' }),
+    context: Type.Optional(Type.String({ description: 'Background information relevant to the task.' })),
+    output_schema: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: 'JSON Schema (draft 2020-12) the result must match.' }),
+    ),
+    constraints: Type.Optional(Constraints),
+  },
+  { additionalProperties: false },
+);
+export type Brief = Static<typeof Brief>;
+
+/** A webhook observer as registered at dispatch. */
+export const Observer = Type.Object(
+  {
+    type: Type.Literal('webhook'),
+    url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL that receives signed POSTs.' }),
+    events: Type.Optional(
+      Type.Array(Type.Union(OBSERVABLE_EVENTS.map((e) => Type.Literal(e))), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Transitions to send (default: all four).',
+      }),
+    ),
+    secret: Type.Optional(
+      Type.String({
+        pattern: '^whsec_[A-Za-z0-9+/]{32,}={0,2}$',
+        description: "Signing secret for this observer (whsec_ + base64 of 24–64 bytes); default: the tenant's.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Observer = Static<typeof Observer>;
+
+/** An observer as shown back: never the secret. */
+export const ObserverView = Type.Object({
+  type: Type.Literal('webhook'),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  has_secret: Type.Boolean({ description: 'True when the observer has its own secret.' }),
+});
+
+/** `POST /v1/jobs` — the seed's request, exactly. */
+export const DispatchRequest = Type.Object(
+  {
+    agent_id: Id('agent', 'The agent that should run the job.'),
+    brief: Brief,
+    observers: Type.Optional(Type.Array(Observer, { maxItems: 10 })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export type DispatchRequest = Static<typeof DispatchRequest>;
+
+/** The seed's 202 body: exactly these four fields. */
+export const DispatchResponse = Type.Object({
+  id: Id('job'),
+  agent_id: Id('agent'),
+  status: Type.Literal('queued'),
+  created_at: Timestamp,
+});
+
+export const JobError = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Unknown()),
+});
+export const Progress = Type.Object({
+  percent: Nullable(Type.Number()),
+  message: Nullable(Type.String()),
+  updated_at: Timestamp,
+});
+
+/** A node of the subjob tree inside a job object. */
+export interface SubjobNode {
+  id: string;
+  agent_id: string;
+  status: JobStatus;
+  created_at: string;
+  completed_at: string | null;
+  tokens_used: number;
+  subjobs: SubjobNode[];
+}
+export const SubjobNode = Type.Recursive(
+  (Self) =>
+    Type.Object({
+      id: Id('job'),
+      agent_id: Id('agent'),
+      status: Type.String(),
+      created_at: Timestamp,
+      completed_at: NullableTimestamp,
+      tokens_used: Type.Integer(),
+      subjobs: Type.Array(Self),
+    }),
+  { $id: 'SubjobNode' },
+);
+
+const JobStatusSchema = Type.Union(JOB_STATUSES.map((s) => Type.Literal(s)));
+
+/** The job object of `GET /v1/jobs/{id}`: the seed's fields plus the extensions of SPEC §4. */
+export const Job = Type.Object(
+  {
+    id: Id('job'),
+    agent_id: Id('agent'),
+    status: JobStatusSchema,
+    brief: Brief,
+    result: Type.Unknown({ description: 'null until completed' }),
+    error: Nullable(JobError),
+    progress: Nullable(Progress),
+    subjobs: Type.Array(Type.Ref(SubjobNode)),
+    tokens_used: Type.Integer({ description: 'Tokens of this job plus all its descendants.' }),
+    tokens_used_self: Type.Integer(),
+    attempt: Type.Integer({ description: 'The current (or last) run, from 1.' }),
+    max_attempts: Type.Integer(),
+    parent_job_id: Nullable(Id('job')),
+    root_job_id: Id('job'),
+    depth: Type.Integer(),
+    on_parent_end: Type.Union([Type.Literal('cancel'), Type.Literal('continue')]),
+    metadata: Metadata,
+    observers: Type.Array(ObserverView),
+    created_at: Timestamp,
+    started_at: NullableTimestamp,
+    completed_at: NullableTimestamp,
+    cancel_requested_at: NullableTimestamp,
+    deadline_at: Nullable(Timestamp),
+  },
+  { $id: 'Job' },
+);
+export type Job = Static<typeof Job>;
+
+/** `GET /v1/jobs` filters. */
+export const ListJobsQuery = Type.Object(
+  {
+    ...PageQuery,
+    status: Type.Optional(JobStatusSchema),
+    agent_id: Type.Optional(Type.String({ maxLength: 40 })),
+    parent_job_id: Type.Optional(Type.String({ maxLength: 40 })),
+    root_job_id: Type.Optional(Type.String({ maxLength: 40 })),
+    created_after: Type.Optional(Type.String({ format: 'date-time' })),
+    created_before: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  {
+    additionalProperties: false,
+    patternProperties: { '^metadata\\[[^\\]]{1,40}\\]$': Type.String({ maxLength: 500 }) },
+  },
+);
+
+export const JobList = Page(Type.Ref(Job));
+
+export const JobIdParams = Type.Object({ job_id: Type.String({ maxLength: 200 }) });
+
+/** The events that may appear in `GET /v1/jobs/{id}/events`. */
+export const EVENT_TYPES = [
+  'job.queued',
+  'job.running',
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+  'job.cancel_requested',
+  'job.progress',
+  'job.subjob_dispatched',
+  'job.tool_call',
+  'job.error',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** One entry of a job's event log. */
+export const JobEvent = Type.Object(
+  {
+    id: Id('event'),
+    type: Type.String(),
+    job_id: Id('job'),
+    sequence: Type.Integer({ description: 'Strictly increasing within the job tree, in commit order.' }),
+    created_at: Timestamp,
+    data: Type.Unknown(),
+  },
+  { $id: 'JobEvent' },
+);
+export type JobEvent = Static<typeof JobEvent>;
+
+export const ListEventsQuery = Type.Object(
+  {
+    after: Type.Optional(Type.String({ maxLength: 40, description: 'Only events after this event id.' })),
+    include: Type.Optional(Type.Literal('subjobs')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+export const EventList = Type.Object({ data: Type.Array(Type.Ref(JobEvent)), next_cursor: Nullable(Type.String()) });
+
+/** One POST attempt of a webhook message. */
+export const DeliveryAttempt = Type.Object({
+  id: Id('delivery'),
+  attempted_at: Timestamp,
+  status_code: Nullable(Type.Integer()),
+  latency_ms: Type.Integer(),
+  outcome: Type.String(),
+  error: Nullable(Type.String()),
+});
+
+/** A webhook message and its attempts. */
+export const DeliveryMessage = Type.Object(
+  {
+    id: Id('message'),
+    job_id: Id('job'),
+    observer_job_id: Id('job'),
+    url: Type.String(),
+    type: Type.String(),
+    sequence: Type.Integer(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+    attempts: Type.Array(DeliveryAttempt),
+    next_attempt_at: NullableTimestamp,
+    created_at: Timestamp,
+    delivered_at: NullableTimestamp,
+  },
+  { $id: 'DeliveryMessage' },
+);
+export const DeliveryList = Type.Object({ data: Type.Array(Type.Ref(DeliveryMessage)), next_cursor: Nullable(Type.String()) });
+
+export const AnyResult = AnyJson;

@@ -1,0 +1,109 @@
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
+import { createLogger } from './logger.js';
+import type { Store } from './store/store.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { JobsContext } from './jobs/context.js';
+import { SchemaValidators } from './jobs/schema-validators.js';
+import { bootstrapFirstTenant } from './jobs/tenants.js';
+import { startTimerLoop } from './jobs/timer-loop.js';
+import { buildApp } from './http/app.js';
+import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
+import { startDeliveryLoop } from './webhooks/delivery-loop.js';
+import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly ctx: JobsContext;
+  readonly options: ResolvedOptions;
+  /** The API key created on first start, when this start created it. */
+  readonly firstKey: string | null;
+  /** Graceful shutdown: stop claiming, finish in-flight requests, leave leases to expire. */
+  close(): Promise<void>;
+}
+
+/** Opens the store the options name (PostgreSQL when a database URL is given, else the SQLite file). */
+export async function openStore(options: ResolvedOptions): Promise<Store> {
+  if (options.databaseUrl) {
+    // Loaded only when asked for, so the embedded setup never loads the PostgreSQL driver.
+    const postgres = './store/postgres/postgres-store.js';
+    const { PostgresStore } = (await import(postgres)) as { PostgresStore: new (o: { connectionString: string }) => Store };
+    return new PostgresStore({ connectionString: options.databaseUrl });
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  return new SqliteStore({ path: join(options.dataDir, 'agentjobs.db'), clock: options.clock });
+}
+
+/**
+ * The composition root: options → store → use cases → HTTP → background loops (timers, webhook delivery,
+ * maintenance). Resolves once the server listens.
+ */
+export async function startServer(input: ServerOptions = {}, logger?: Logger): Promise<RunningServer> {
+  const options = resolveOptions(input);
+  const log = logger ?? createLogger(options.logLevel);
+  const store = await openStore(options);
+  await store.migrate();
+
+  const firstKey = await bootstrapFirstTenant(store);
+  if (firstKey) {
+    mkdirSync(options.dataDir, { recursive: true });
+    const path = join(options.dataDir, 'admin.key');
+    writeFileSync(path, `${firstKey}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+    options.announce(`agentjobs: created the first API key (shown once, also saved to ${path}):\n\n    ${firstKey}\n`);
+  }
+
+  const shutdown = new AbortController();
+  const ctx: JobsContext = {
+    store,
+    limits: options.limits,
+    leaseMs: options.leaseMs,
+    validators: new SchemaValidators(),
+    checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks }),
+    shutdown: shutdown.signal,
+  };
+
+  const app = await buildApp(ctx, { logger: log, version });
+  const timers = startTimerLoop(ctx, log);
+  const deliveries = startDeliveryLoop({
+    store,
+    log,
+    allowPrivate: options.allowPrivateWebhooks,
+    timeoutMs: options.webhookTimeoutMs,
+    retrySchedule: options.webhookRetrySchedule,
+  });
+  const maintenance = startMaintenanceLoop(ctx, log);
+
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  log.info({ url, store: store.dialect.engine }, 'agentjobs listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    app,
+    store,
+    ctx,
+    options,
+    firstKey,
+    close: () =>
+      (closing ??= (async () => {
+        shutdown.abort();
+        await app.close();
+        await Promise.all([timers.stop(), deliveries.stop(), maintenance.stop()]);
+        await store.close();
+      })()),
+  };
+}

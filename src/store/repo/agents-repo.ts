@@ -1,0 +1,69 @@
+import type { AgentRow, WorkerTokenRow } from '../rows.js';
+import type { Tx } from '../store.js';
+import { insertRow, updateRow } from './sql.js';
+
+/** Stores a new agent. */
+export function insertAgent(tx: Tx, row: AgentRow): Promise<number> {
+  return insertRow(tx, 'agents', row);
+}
+
+/** A live (not deleted) agent of this tenant. */
+export function getAgent(tx: Tx, tenantId: string, id: string, lock = false): Promise<AgentRow | undefined> {
+  return tx.get<AgentRow>(
+    `SELECT * FROM agents WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL${lock ? tx.dialect.forUpdate : ''}`,
+    [id, tenantId],
+  );
+}
+
+/** A page of a tenant's live agents, newest first. */
+export function listAgents(tx: Tx, tenantId: string, limit: number, beforeId: string | null): Promise<AgentRow[]> {
+  return tx.all<AgentRow>(
+    `SELECT * FROM agents WHERE tenant_id = ? AND deleted_at IS NULL${beforeId ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
+    beforeId ? [tenantId, beforeId, limit] : [tenantId, limit],
+  );
+}
+
+/** Changes the given columns of an agent. */
+export function updateAgent(tx: Tx, id: string, patch: Partial<AgentRow>): Promise<number> {
+  return updateRow(tx, 'agents', id, { ...patch, updated_at: tx.now });
+}
+
+/** Adds `delta` to an agent's count of running jobs. */
+export function adjustRunning(tx: Tx, agentId: string, delta: number): Promise<number> {
+  return tx.run('UPDATE agents SET running_count = running_count + ? WHERE id = ?', [delta, agentId]);
+}
+
+/** Records that a worker of this agent was seen now. */
+export async function touchWorker(tx: Tx, agentId: string, workerId: string): Promise<void> {
+  await tx.run(
+    `INSERT INTO workers (agent_id, worker_id, last_seen_at) VALUES (?, ?, ?)
+     ON CONFLICT (agent_id, worker_id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+    [agentId, workerId, tx.now],
+  );
+  await tx.run('UPDATE agents SET last_seen_at = ? WHERE id = ?', [tx.now, agentId]);
+}
+
+/** Workers of an agent seen since `since`. */
+export async function countWorkersSince(tx: Tx, agentId: string, since: number): Promise<number> {
+  const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM workers WHERE agent_id = ? AND last_seen_at >= ?', [
+    agentId,
+    since,
+  ]);
+  return Number(row?.n ?? 0);
+}
+
+/** Stores a new worker token (its hash). */
+export function insertWorkerToken(tx: Tx, row: WorkerTokenRow): Promise<number> {
+  return insertRow(tx, 'worker_tokens', row);
+}
+
+/** The worker tokens of an agent, newest first. */
+export function listWorkerTokens(tx: Tx, agentId: string): Promise<WorkerTokenRow[]> {
+  return tx.all<WorkerTokenRow>('SELECT * FROM worker_tokens WHERE agent_id = ? ORDER BY id DESC', [agentId]);
+}
+
+/** Revokes one worker token of an agent; resolves to the token row, or undefined when there is none. */
+export async function revokeWorkerToken(tx: Tx, agentId: string, id: string): Promise<WorkerTokenRow | undefined> {
+  await tx.run('UPDATE worker_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND agent_id = ?', [tx.now, id, agentId]);
+  return tx.get<WorkerTokenRow>('SELECT * FROM worker_tokens WHERE id = ? AND agent_id = ?', [id, agentId]);
+}

@@ -1,0 +1,37 @@
+import type { EventRow } from '../rows.js';
+import type { Tx } from '../store.js';
+import { insertRow, placeholders } from './sql.js';
+
+/** Appends an event. */
+export function insertEvent(tx: Tx, row: EventRow): Promise<number> {
+  return insertRow(tx, 'events', row);
+}
+
+/** An event by id, within a tenant. */
+export function getEvent(tx: Tx, tenantId: string, id: string): Promise<EventRow | undefined> {
+  return tx.get<EventRow>('SELECT * FROM events WHERE id = ? AND tenant_id = ?', [id, tenantId]);
+}
+
+/** Events of one job after a sequence number, in order. */
+export function listJobEvents(tx: Tx, jobId: string, afterSequence: number, limit: number): Promise<EventRow[]> {
+  return tx.all<EventRow>('SELECT * FROM events WHERE job_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [
+    jobId,
+    afterSequence,
+    limit,
+  ]);
+}
+
+/** Events of a job tree after a sequence number, in order, optionally only of some of its jobs. */
+export function listTreeEvents(
+  tx: Tx,
+  rootId: string,
+  afterSequence: number,
+  limit: number,
+  jobIds: string[] | null,
+): Promise<EventRow[]> {
+  const only = jobIds ? ` AND job_id IN (${placeholders(jobIds.length)})` : '';
+  return tx.all<EventRow>(
+    `SELECT * FROM events WHERE root_job_id = ? AND sequence > ?${only} ORDER BY sequence LIMIT ?`,
+    [rootId, afterSequence, ...(jobIds ?? []), limit],
+  );
+}

@@ -1,0 +1,137 @@
+import type { JobStatus } from '../../protocol/jobs.js';
+import type { Millis } from '../../domain/time.js';
+import type { JobNodeRow, JobRow } from '../rows.js';
+import type { Tx } from '../store.js';
+import { insertRow, placeholders, updateRow } from './sql.js';
+
+/** Stores a new job. */
+export function insertJob(tx: Tx, row: JobRow): Promise<number> {
+  return insertRow(tx, 'jobs', row);
+}
+
+/** A job of this tenant, locked for the rest of the transaction when `lock` (PostgreSQL). */
+export function getJob(tx: Tx, tenantId: string, id: string, lock = false): Promise<JobRow | undefined> {
+  return tx.get<JobRow>(`SELECT * FROM jobs WHERE id = ? AND tenant_id = ?${lock ? tx.dialect.forUpdate : ''}`, [id, tenantId]);
+}
+
+/** A job by id alone, for callers that check the owner themselves (worker routes, timers). */
+export function getJobById(tx: Tx, id: string, lock = false): Promise<JobRow | undefined> {
+  return tx.get<JobRow>(`SELECT * FROM jobs WHERE id = ?${lock ? tx.dialect.forUpdate : ''}`, [id]);
+}
+
+/** Changes the given columns of a job. */
+export function updateJob(tx: Tx, id: string, patch: Partial<JobRow>): Promise<number> {
+  return updateRow(tx, 'jobs', id, { ...patch, updated_at: tx.now });
+}
+
+/** Filters of `GET /v1/jobs`. */
+export interface JobFilters {
+  status?: JobStatus;
+  agentId?: string;
+  parentJobId?: string;
+  rootJobId?: string;
+  createdAfter?: Millis;
+  createdBefore?: Millis;
+  metadata?: Array<[string, string]>;
+}
+
+/** A page of a tenant's jobs, newest first, starting below `beforeId`. */
+export function listJobs(tx: Tx, tenantId: string, filters: JobFilters, limit: number, beforeId: string | null): Promise<JobRow[]> {
+  const where = ['tenant_id = ?'];
+  const params: unknown[] = [tenantId];
+  if (filters.status) (where.push('status = ?'), params.push(filters.status));
+  if (filters.agentId) (where.push('agent_id = ?'), params.push(filters.agentId));
+  if (filters.parentJobId) (where.push('parent_job_id = ?'), params.push(filters.parentJobId));
+  if (filters.rootJobId) (where.push('root_job_id = ?'), params.push(filters.rootJobId));
+  if (filters.createdAfter != null) (where.push('created_at > ?'), params.push(filters.createdAfter));
+  if (filters.createdBefore != null) (where.push('created_at < ?'), params.push(filters.createdBefore));
+  for (const [key, value] of filters.metadata ?? []) {
+    where.push(`${tx.dialect.jsonText('metadata')} = ?`);
+    params.push(key, value);
+  }
+  if (beforeId) (where.push('id < ?'), params.push(beforeId));
+  params.push(limit);
+  return tx.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params);
+}
+
+/** Every descendant of a root, as tree nodes (oldest first). */
+export function listTreeNodes(tx: Tx, rootId: string): Promise<JobNodeRow[]> {
+  return tx.all<JobNodeRow>(
+    `SELECT id, agent_id, status, parent_job_id, created_at, completed_at, tokens_total
+       FROM jobs WHERE root_job_id = ? AND parent_job_id IS NOT NULL ORDER BY id`,
+    [rootId],
+  );
+}
+
+/** The unfinished descendants of a root, locked (PostgreSQL) for a cascade. */
+export function listActiveInTree(tx: Tx, rootId: string): Promise<JobRow[]> {
+  return tx.all<JobRow>(
+    `SELECT * FROM jobs WHERE root_job_id = ? AND parent_job_id IS NOT NULL AND status IN ('queued', 'running')
+      ORDER BY id${tx.dialect.forUpdate}`,
+    [rootId],
+  );
+}
+
+/** The oldest queued jobs of an agent, locked and skipping those another claim holds. */
+export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise<JobRow[]> {
+  return tx.all<JobRow>(
+    `SELECT * FROM jobs WHERE agent_id = ? AND status = 'queued' ORDER BY id LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
+    [agentId, limit],
+  );
+}
+
+/** Jobs whose timer has fired, earliest first, locked and skipping those another process is handling. */
+export function selectDue(tx: Tx, limit: number): Promise<JobRow[]> {
+  return tx.all<JobRow>(
+    `SELECT * FROM jobs WHERE timer_at IS NOT NULL AND timer_at <= ? ORDER BY timer_at LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
+    [tx.now, limit],
+  );
+}
+
+/** The earliest pending timer of any job, or null. */
+export async function nextTimerAt(tx: Tx): Promise<Millis | null> {
+  const row = await tx.get<{ t: Millis | null }>('SELECT MIN(timer_at) AS t FROM jobs WHERE timer_at IS NOT NULL');
+  return row?.t ?? null;
+}
+
+/** Ancestors of a job (ids from its path), with what budget checks need. */
+export function getAncestors(
+  tx: Tx,
+  ids: string[],
+): Promise<Array<Pick<JobRow, 'id' | 'status' | 'token_budget' | 'tokens_total'>>> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return tx.all(`SELECT id, status, token_budget, tokens_total FROM jobs WHERE id IN (${placeholders(ids.length)})${tx.dialect.forUpdate}`, ids);
+}
+
+/** Adds `delta` tokens to the subtree totals of these jobs (a job and its ancestors). */
+export function addTokens(tx: Tx, ids: string[], delta: number): Promise<number> {
+  return tx.run(`UPDATE jobs SET tokens_total = tokens_total + ? WHERE id IN (${placeholders(ids.length)})`, [delta, ...ids]);
+}
+
+/** Takes the next event sequence number of a job tree (the counter lives on the root row, whose lock orders them). */
+export async function nextTreeSequence(tx: Tx, rootId: string, count = 1): Promise<number> {
+  const row = await tx.get<{ event_seq: number }>(
+    'UPDATE jobs SET event_seq = event_seq + ? WHERE id = ? RETURNING event_seq',
+    [count, rootId],
+  );
+  return row!.event_seq - count + 1;
+}
+
+/** Counts of an agent's queued and running jobs. */
+export async function countAgentJobs(tx: Tx, agentId: string): Promise<{ queued: number; running: number }> {
+  const row = await tx.get<{ queued: number; running: number }>(
+    `SELECT (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND status = 'queued') AS queued,
+            (SELECT running_count FROM agents WHERE id = ?) AS running`,
+    [agentId, agentId],
+  );
+  return { queued: Number(row?.queued ?? 0), running: Number(row?.running ?? 0) };
+}
+
+/** Increments a job's child count; resolves to the new count. */
+export async function incrementChildCount(tx: Tx, id: string): Promise<number> {
+  const row = await tx.get<{ child_count: number }>(
+    'UPDATE jobs SET child_count = child_count + 1 WHERE id = ? RETURNING child_count',
+    [id],
+  );
+  return row!.child_count;
+}

@@ -1,0 +1,91 @@
+import type { AttemptRow, MessageRow } from '../rows.js';
+import type { Tx } from '../store.js';
+import { insertRow, placeholders, updateRow } from './sql.js';
+
+/** Writes a webhook message into the outbox (in the transaction of the transition it reports). */
+export function insertMessage(tx: Tx, row: MessageRow): Promise<number> {
+  return insertRow(tx, 'webhook_messages', row);
+}
+
+/** A message of this tenant. */
+export function getMessage(tx: Tx, tenantId: string, id: string, lock = false): Promise<MessageRow | undefined> {
+  return tx.get<MessageRow>(
+    `SELECT * FROM webhook_messages WHERE id = ? AND tenant_id = ?${lock ? tx.dialect.forUpdate : ''}`,
+    [id, tenantId],
+  );
+}
+
+/** Changes the given columns of a message. */
+export function updateMessage(tx: Tx, id: string, patch: Partial<MessageRow>): Promise<number> {
+  return updateRow(tx, 'webhook_messages', id, patch);
+}
+
+/**
+ * Takes up to `limit` due messages and locks them for `lockMs` so that no other delivery loop (in this or
+ * another process) sends them at the same time. A loop that dies leaves the lock to expire.
+ */
+export async function claimDueMessages(tx: Tx, limit: number, lockMs: number, skipEndpoints: string[] = []): Promise<MessageRow[]> {
+  const skip = skipEndpoints.length > 0 ? ` AND endpoint NOT IN (${placeholders(skipEndpoints.length)})` : '';
+  const rows = await tx.all<MessageRow>(
+    `SELECT * FROM webhook_messages
+      WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)${skip}
+      ORDER BY next_attempt_at LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
+    [tx.now, tx.now, ...skipEndpoints, limit],
+  );
+  if (rows.length > 0) {
+    await tx.run(`UPDATE webhook_messages SET locked_until = ? WHERE id IN (${placeholders(rows.length)})`, [
+      tx.now + lockMs,
+      ...rows.map((r) => r.id),
+    ]);
+  }
+  return rows;
+}
+
+/** Gives claimed messages back unsent (their endpoint was busy), to be claimed again. */
+export function releaseMessages(tx: Tx, ids: string[]): Promise<number> {
+  return tx.run(`UPDATE webhook_messages SET locked_until = NULL WHERE id IN (${placeholders(ids.length)})`, ids);
+}
+
+/** Stops deliveries to an observer whose endpoint answered 410 Gone. */
+export async function disableObserver(tx: Tx, observerJobId: string, url: string): Promise<void> {
+  await tx.run(
+    'INSERT INTO disabled_observers (observer_job_id, url, disabled_at) VALUES (?, ?, ?) ON CONFLICT (observer_job_id, url) DO NOTHING',
+    [observerJobId, url, tx.now],
+  );
+}
+
+/** True when an observer's endpoint answered 410 Gone before. */
+export async function isObserverDisabled(tx: Tx, observerJobId: string, url: string): Promise<boolean> {
+  return (await tx.get('SELECT 1 AS x FROM disabled_observers WHERE observer_job_id = ? AND url = ?', [observerJobId, url])) !== undefined;
+}
+
+/** The earliest moment a pending message is due, or null. */
+export async function nextMessageDueAt(tx: Tx): Promise<number | null> {
+  const row = await tx.get<{ t: number | null }>(
+    "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at THEN locked_until ELSE next_attempt_at END) AS t FROM webhook_messages WHERE status = 'pending'",
+  );
+  return row?.t ?? null;
+}
+
+/** Records one POST attempt. */
+export function insertAttempt(tx: Tx, row: AttemptRow): Promise<number> {
+  return insertRow(tx, 'delivery_attempts', row);
+}
+
+/** Messages about a job or sent to its observers, newest first. */
+export function listMessagesForJob(tx: Tx, tenantId: string, jobId: string, limit: number, beforeId: string | null): Promise<MessageRow[]> {
+  return tx.all<MessageRow>(
+    `SELECT * FROM webhook_messages WHERE tenant_id = ? AND (job_id = ? OR observer_job_id = ?)${beforeId ? ' AND id < ?' : ''}
+      ORDER BY id DESC LIMIT ?`,
+    beforeId ? [tenantId, jobId, jobId, beforeId, limit] : [tenantId, jobId, jobId, limit],
+  );
+}
+
+/** The attempts of some messages, oldest first. */
+export function listAttempts(tx: Tx, messageIds: string[]): Promise<AttemptRow[]> {
+  if (messageIds.length === 0) return Promise.resolve([]);
+  return tx.all<AttemptRow>(
+    `SELECT * FROM delivery_attempts WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY id`,
+    messageIds,
+  );
+}

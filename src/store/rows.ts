@@ -1,0 +1,161 @@
+import type { JobStatus } from '../protocol/jobs.js';
+import type { Millis } from '../domain/time.js';
+
+/** A row of `tenants`. */
+export interface TenantRow {
+  id: string;
+  name: string;
+  webhook_secret: string;
+  webhook_secret_previous: string | null;
+  webhook_secret_previous_until: Millis | null;
+  created_at: Millis;
+}
+
+/** A row of `api_keys`; the key itself is never stored, only its hash. */
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  token_hash: string;
+  hint: string;
+  name: string | null;
+  created_at: Millis;
+  revoked_at: Millis | null;
+}
+
+/** A row of `agents`. `runtime` is JSON text. */
+export interface AgentRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  runtime: string;
+  max_concurrency: number | null;
+  running_count: number;
+  last_seen_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+  deleted_at: Millis | null;
+}
+
+/** A row of `worker_tokens`. */
+export interface WorkerTokenRow {
+  id: string;
+  agent_id: string;
+  tenant_id: string;
+  token_hash: string;
+  hint: string;
+  created_at: Millis;
+  revoked_at: Millis | null;
+}
+
+/** One observer in a job's `observers` column: registered on `job_id` (the job or one of its ancestors). */
+export interface StoredObserver {
+  job_id: string;
+  url: string;
+  events: string[];
+  secret: string | null;
+}
+
+/** A row of `jobs`. JSON columns hold text exactly as it goes on the wire. */
+export interface JobRow {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  status: JobStatus;
+  brief: string;
+  metadata: string;
+  observers: string;
+  output_schema: string | null;
+  parent_job_id: string | null;
+  root_job_id: string;
+  path: string;
+  depth: number;
+  on_parent_end: 'cancel' | 'continue';
+  result: string | null;
+  error: string | null;
+  progress: string | null;
+  tokens_self: number;
+  tokens_total: number;
+  token_budget: number | null;
+  attempt: number;
+  max_attempts: number;
+  lease_token: string | null;
+  lease_expires_at: Millis | null;
+  lease_ms: number | null;
+  worker_id: string | null;
+  deadline_at: Millis | null;
+  queue_deadline_at: Millis | null;
+  max_duration_ms: number | null;
+  timer_at: Millis | null;
+  depth_limit: number;
+  subjob_limit: number;
+  child_count: number;
+  cancel_requested_at: Millis | null;
+  cancel_code: string | null;
+  transition_seq: number;
+  event_seq: number;
+  created_at: Millis;
+  started_at: Millis | null;
+  completed_at: Millis | null;
+  updated_at: Millis;
+}
+
+/** The columns of a job that the subjob tree of a job object shows. */
+export type JobNodeRow = Pick<
+  JobRow,
+  'id' | 'agent_id' | 'status' | 'parent_job_id' | 'created_at' | 'completed_at' | 'tokens_total'
+>;
+
+/** A row of `events`. */
+export interface EventRow {
+  id: string;
+  tenant_id: string;
+  job_id: string;
+  root_job_id: string;
+  sequence: number;
+  type: string;
+  data: string;
+  created_at: Millis;
+}
+
+/** A row of `webhook_messages` (the outbox). */
+export interface MessageRow {
+  id: string;
+  tenant_id: string;
+  job_id: string;
+  observer_job_id: string;
+  url: string;
+  endpoint: string;
+  secret: string | null;
+  type: string;
+  sequence: number;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: Millis | null;
+  locked_until: Millis | null;
+  created_at: Millis;
+  delivered_at: Millis | null;
+}
+
+/** A row of `delivery_attempts`. */
+export interface AttemptRow {
+  id: string;
+  message_id: string;
+  attempted_at: Millis;
+  status_code: number | null;
+  latency_ms: number;
+  outcome: string;
+  error: string | null;
+}
+
+/** A row of `idempotency_keys`. */
+export interface IdempotencyRow {
+  tenant_id: string;
+  scope: string;
+  key: string;
+  fingerprint: string;
+  status_code: number | null;
+  response: string | null;
+  created_at: Millis;
+}

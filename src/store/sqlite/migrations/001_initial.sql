@@ -1,0 +1,181 @@
+-- agentjobs schema, SQLite. Times are integer milliseconds since the Unix epoch; JSON is stored as text
+-- exactly as it will be sent, so that reads can splice it into responses without re-serialising.
+
+CREATE TABLE tenants (
+  id                              TEXT PRIMARY KEY,
+  name                            TEXT NOT NULL UNIQUE,
+  webhook_secret                  TEXT NOT NULL,
+  webhook_secret_previous         TEXT,
+  webhook_secret_previous_until   INTEGER,
+  created_at                      INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+  id          TEXT PRIMARY KEY,
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+  token_hash  TEXT NOT NULL UNIQUE,
+  hint        TEXT NOT NULL,
+  name        TEXT,
+  created_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+);
+CREATE INDEX api_keys_tenant ON api_keys (tenant_id, id);
+
+CREATE TABLE agents (
+  id               TEXT PRIMARY KEY,
+  tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+  name             TEXT NOT NULL,
+  description      TEXT,
+  runtime          TEXT NOT NULL,
+  max_concurrency  INTEGER,
+  -- running jobs of this agent, kept in the same transactions that move jobs in and out of running, so that
+  -- max_concurrency holds across every worker and every server process.
+  running_count    INTEGER NOT NULL DEFAULT 0,
+  last_seen_at     INTEGER,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  deleted_at       INTEGER
+);
+CREATE INDEX agents_tenant ON agents (tenant_id, id);
+
+CREATE TABLE worker_tokens (
+  id          TEXT PRIMARY KEY,
+  agent_id    TEXT NOT NULL REFERENCES agents(id),
+  tenant_id   TEXT NOT NULL,
+  token_hash  TEXT NOT NULL UNIQUE,
+  hint        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+);
+CREATE INDEX worker_tokens_agent ON worker_tokens (agent_id, id);
+
+CREATE TABLE workers (
+  agent_id      TEXT NOT NULL,
+  worker_id     TEXT NOT NULL,
+  last_seen_at  INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, worker_id)
+);
+
+CREATE TABLE jobs (
+  id                   TEXT PRIMARY KEY,
+  tenant_id            TEXT NOT NULL,
+  agent_id             TEXT NOT NULL REFERENCES agents(id),
+  status               TEXT NOT NULL,
+  brief                TEXT NOT NULL,
+  metadata             TEXT NOT NULL,
+  -- observers of this job and of every ancestor, each tagged with the job it was registered on (secrets
+  -- included): a transition finds every webhook it owes in its own row.
+  observers            TEXT NOT NULL,
+  output_schema        TEXT,
+  parent_job_id        TEXT REFERENCES jobs(id),
+  root_job_id          TEXT NOT NULL,
+  -- the ids of every ancestor, root first, comma-separated ('' for a root): token roll-ups and budget checks
+  -- reach the whole chain without walking it.
+  path                 TEXT NOT NULL,
+  depth                INTEGER NOT NULL,
+  on_parent_end        TEXT NOT NULL,
+  result               TEXT,
+  error                TEXT,
+  progress             TEXT,
+  tokens_self          INTEGER NOT NULL DEFAULT 0,
+  tokens_total         INTEGER NOT NULL DEFAULT 0,
+  token_budget         INTEGER,
+  attempt              INTEGER NOT NULL,
+  max_attempts         INTEGER NOT NULL,
+  lease_token          TEXT,
+  lease_expires_at     INTEGER,
+  lease_ms             INTEGER,
+  worker_id            TEXT,
+  deadline_at          INTEGER,
+  queue_deadline_at    INTEGER,
+  max_duration_ms      INTEGER,
+  -- the earliest moment a timer (deadline, queue deadline, lease expiry) fires for this job; null when none.
+  timer_at             INTEGER,
+  depth_limit          INTEGER NOT NULL,
+  subjob_limit         INTEGER NOT NULL,
+  child_count          INTEGER NOT NULL DEFAULT 0,
+  cancel_requested_at  INTEGER,
+  cancel_code          TEXT,
+  transition_seq       INTEGER NOT NULL DEFAULT 0,
+  -- on a root job: the last sequence number given to an event of its tree.
+  event_seq            INTEGER NOT NULL DEFAULT 0,
+  created_at           INTEGER NOT NULL,
+  started_at           INTEGER,
+  completed_at         INTEGER,
+  updated_at           INTEGER NOT NULL
+);
+CREATE INDEX jobs_tenant ON jobs (tenant_id, id);
+CREATE INDEX jobs_tenant_status ON jobs (tenant_id, status, id);
+CREATE INDEX jobs_agent ON jobs (agent_id, id);
+CREATE INDEX jobs_queued ON jobs (agent_id, id) WHERE status = 'queued';
+CREATE INDEX jobs_parent ON jobs (parent_job_id, id) WHERE parent_job_id IS NOT NULL;
+CREATE INDEX jobs_root ON jobs (root_job_id, id) WHERE parent_job_id IS NOT NULL;
+CREATE INDEX jobs_timer ON jobs (timer_at) WHERE timer_at IS NOT NULL;
+
+CREATE TABLE events (
+  id           TEXT PRIMARY KEY,
+  tenant_id    TEXT NOT NULL,
+  job_id       TEXT NOT NULL,
+  root_job_id  TEXT NOT NULL,
+  sequence     INTEGER NOT NULL,
+  type         TEXT NOT NULL,
+  data         TEXT NOT NULL,
+  created_at   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX events_tree ON events (root_job_id, sequence);
+CREATE INDEX events_job ON events (job_id, sequence);
+
+CREATE TABLE webhook_messages (
+  id                TEXT PRIMARY KEY,
+  tenant_id         TEXT NOT NULL,
+  job_id            TEXT NOT NULL,
+  observer_job_id   TEXT NOT NULL,
+  url               TEXT NOT NULL,
+  -- scheme://host:port of the url: deliveries are limited per endpoint, so a slow one cannot hold up others.
+  endpoint          TEXT NOT NULL,
+  -- the observer's own secret, or null to sign with the tenant's secret(s) at send time.
+  secret            TEXT,
+  type              TEXT NOT NULL,
+  sequence          INTEGER NOT NULL,
+  body              TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at   INTEGER,
+  locked_until      INTEGER,
+  created_at        INTEGER NOT NULL,
+  delivered_at      INTEGER
+);
+CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_messages_job ON webhook_messages (job_id, id);
+CREATE INDEX webhook_messages_observer ON webhook_messages (observer_job_id, id);
+
+CREATE TABLE delivery_attempts (
+  id            TEXT PRIMARY KEY,
+  message_id    TEXT NOT NULL,
+  attempted_at  INTEGER NOT NULL,
+  status_code   INTEGER,
+  latency_ms    INTEGER NOT NULL,
+  outcome       TEXT NOT NULL,
+  error         TEXT
+);
+CREATE INDEX delivery_attempts_message ON delivery_attempts (message_id, id);
+
+CREATE TABLE idempotency_keys (
+  tenant_id    TEXT NOT NULL,
+  scope        TEXT NOT NULL,
+  key          TEXT NOT NULL,
+  fingerprint  TEXT NOT NULL,
+  status_code  INTEGER,
+  response     TEXT,
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, scope, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+-- observers whose endpoint answered 410 Gone: nothing more is sent to them.
+CREATE TABLE disabled_observers (
+  observer_job_id  TEXT NOT NULL,
+  url              TEXT NOT NULL,
+  disabled_at      INTEGER NOT NULL,
+  PRIMARY KEY (observer_job_id, url)
+);

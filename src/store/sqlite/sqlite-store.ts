@@ -1,0 +1,201 @@
+import Database from 'better-sqlite3';
+import type { Millis } from '../../domain/time.js';
+import { JobsError } from '../../domain/jobs-error.js';
+import { loadMigrations } from '../migrations.js';
+import type { Channel, Dialect, Store, Tx } from '../store.js';
+import { LocalBus } from '../local-bus.js';
+
+/** Options of the embedded SQLite store. */
+export interface SqliteStoreOptions {
+  /** Path of the database file. */
+  path: string;
+  /** The clock that stands for database time (tests may move it). @default Date.now */
+  clock?: () => Millis;
+  /** Most writes committed together in one transaction. @default 512 */
+  maxBatch?: number;
+}
+
+const dialect: Dialect = {
+  engine: 'sqlite',
+  forUpdate: '',
+  forUpdateSkipLocked: '',
+  jsonText: (column) => `json_extract(${column}, '$."' || ? || '"')`,
+};
+
+interface PendingWrite {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The embedded store: one better-sqlite3 connection in WAL mode with `synchronous=FULL`, so that a commit is
+ * on disk before we answer. SQLite has one writer at a time; this process is it. Writes are queued and every
+ * turn of the event loop commits all queued writes in one `BEGIN IMMEDIATE` transaction (group commit): one
+ * fsync serves many requests, and because the transaction takes the write lock up front it cannot hit
+ * SQLITE_BUSY half-way (a read-then-write transaction in WAL mode can, even with a busy timeout).
+ */
+export class SqliteStore implements Store {
+  readonly dialect = dialect;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly clock: () => Millis;
+  private readonly maxBatch: number;
+  private readonly bus = new LocalBus();
+  private queue: PendingWrite[] = [];
+  private flushScheduled = false;
+  private batchActive = false;
+  private waitingReads: Array<() => void> = [];
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.maxBatch = options.maxBatch ?? 512;
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    // Another process (the `agentjobs keys create` command) may write to the same file now and then.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const applied = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    );
+    for (const migration of loadMigrations(new URL('./migrations/', import.meta.url))) {
+      if (applied.has(migration.version)) continue;
+      // BEGIN IMMEDIATE: a second process migrating at the same moment waits, then sees the version applied.
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const again = this.db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+        if (!again) {
+          this.db.exec(migration.sql);
+          this.db
+            .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(migration.version, migration.name, this.clock());
+        }
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    }
+  }
+
+  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    // A write batch awaits its writes one by one; a read slipping in between would see uncommitted rows of a
+    // write that may still roll back. Reads wait for the batch to end.
+    if (this.batchActive) await new Promise<void>((resolve) => this.waitingReads.push(resolve));
+    return fn(this.makeTx(this.clock(), null));
+  }
+
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new JobsError('unavailable', 'The server is shutting down; retry on another server.'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  listen(channel: Channel, handler: (key: string) => void): () => void {
+    return this.bus.listen(channel, handler);
+  }
+
+  async now(): Promise<Millis> {
+    return this.clock();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.batchActive || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    this.db.close();
+  }
+
+  /** Runs a statement outside any batch: for tests and maintenance tools only. */
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.batchActive) return;
+    this.flushScheduled = true;
+    // setImmediate: let every request that arrived in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.queue.length === 0) return;
+    const batch = this.queue.length > this.maxBatch ? this.queue.splice(0, this.maxBatch) : this.queue.splice(0);
+    this.batchActive = true;
+    const notes = new Map<string, [Channel, string]>();
+    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+    const single = batch.length === 1;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const now = this.clock();
+      for (const write of batch) {
+        const mine = new Map<string, [Channel, string]>();
+        const tx = this.makeTx(now, mine);
+        if (!single) this.db.exec('SAVEPOINT w');
+        try {
+          const value = await write.fn(tx);
+          if (!single) this.db.exec('RELEASE w');
+          for (const [k, v] of mine) notes.set(k, v);
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          if (single) this.db.exec('ROLLBACK');
+          else this.db.exec('ROLLBACK TO w; RELEASE w');
+          outcomes.push({ ok: false, value: error });
+          if (single) break;
+        }
+      }
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      const failure = new JobsError('unavailable', 'The database could not store the change; retry shortly.', {
+        cause: String((error as Error).message ?? error),
+      });
+      outcomes.length = 0;
+      for (let i = 0; i < batch.length; i++) outcomes.push({ ok: false, value: failure });
+      notes.clear();
+    } finally {
+      this.batchActive = false;
+      const reads = this.waitingReads;
+      this.waitingReads = [];
+      for (const wake of reads) wake();
+    }
+    batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
+    for (const [channel, key] of notes.values()) this.bus.emit(channel, key);
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private makeTx(now: Millis, notes: Map<string, [Channel, string]> | null): Tx {
+    return {
+      now,
+      dialect,
+      all: async <T>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...params) as T[],
+      get: async <T>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).get(...params) as T | undefined,
+      run: async (sql: string, params: readonly unknown[] = []) => this.prepare(sql).run(...params).changes,
+      notify: (channel: Channel, key: string) => {
+        if (!notes) throw new Error('notify() is only available in a write transaction');
+        notes.set(`${channel}\u0000${key}`, [channel, key]);
+      },
+    };
+  }
+}

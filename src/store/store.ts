@@ -1,0 +1,66 @@
+import type { Millis } from '../domain/time.js';
+
+/**
+ * Channels of the wake-ups that follow a commit. In one process they are in-memory callbacks; on PostgreSQL
+ * they also cross processes through LISTEN/NOTIFY. A key narrows the channel (an agent id, a root job id).
+ */
+export type Channel =
+  /** A job became claimable (dispatched, re-queued) or a concurrency slot of the agent freed. Key: agent id. */
+  | 'agent'
+  /** New events were written for a job tree. Key: the root job id. */
+  | 'tree'
+  /** New webhook messages are due. Key: ''. */
+  | 'outbox'
+  /** A job got an earlier timer than the sweeper may know about. Key: ''. */
+  | 'timer'
+  /** A credential was revoked; cached authentications must be dropped. Key: the token hash. */
+  | 'revoked';
+
+/** The dialect differences that shared SQL must spell differently on each engine. */
+export interface Dialect {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Appended to a SELECT that must lock its rows until commit (PostgreSQL); empty on SQLite, whose writer is alone. */
+  readonly forUpdate: string;
+  /** Like forUpdate, but skipping rows other transactions hold (claims, sweeps, outbox drains). */
+  readonly forUpdateSkipLocked: string;
+  /** An expression for the text value of `key` (a bound parameter) in the JSON text column `column`. */
+  jsonText(column: string): string;
+}
+
+/**
+ * One open transaction. Every statement of a use case runs through it. SQL is written once with `?`
+ * placeholders; the PostgreSQL driver numbers them.
+ */
+export interface Tx {
+  /** Database time of this transaction, in milliseconds: leases and deadlines are decided by it. */
+  readonly now: Millis;
+  readonly dialect: Dialect;
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** Queues a wake-up, sent once after this transaction commits (never if it rolls back). */
+  notify(channel: Channel, key: string): void;
+}
+
+/** Persistence behind one interface: the SQLite file by default, PostgreSQL to scale out. */
+export interface Store {
+  readonly dialect: Dialect;
+  /** Applies pending numbered migrations (safe while other processes run). */
+  migrate(): Promise<void>;
+  /**
+   * Runs `fn` in a read-only view of committed data. `fn` must only await the store.
+   */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a write transaction. Writes that arrive together are committed together (group commit: one
+   * fsync for many requests), each inside its own savepoint, so one failing write never undoes another.
+   * `fn` must only await the store: no network, no timers.
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Subscribes to wake-ups on a channel, from this process and (PostgreSQL) from every other. */
+  listen(channel: Channel, handler: (key: string) => void): () => void;
+  /** Database time now, for code outside a transaction (long-poll deadlines, the sweeper's next wake). */
+  now(): Promise<Millis>;
+  close(): Promise<void>;
+}
