@@ -7,7 +7,7 @@ export type Engine = 'sqlite' | 'postgres';
 export const ENGINES: Engine[] = ['sqlite'];
 
 /** Server options that select an engine (a fresh database for PostgreSQL). */
-export async function engineOptions(engine: Engine): Promise<ServerOptions> {
+export async function engineOptions(engine: Engine, _dataDir?: string): Promise<ServerOptions> {
   if (engine === 'sqlite') return {};
   throw new Error('PostgreSQL tests are not wired up yet');
 }
