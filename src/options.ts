@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
 import { parseDuration, parseDurationList, type Millis } from './domain/time.js';
+import type { Resolver } from './webhooks/address-guard.js';
 
 /** Options of `agentjobs serve`. Every one is also a flag and an `AGENTJOBS_…` environment variable (see the CLI). */
 export interface ServerOptions {
@@ -29,6 +30,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Database time for the SQLite store (tests move it). @default Date.now */
   clock?: () => Millis;
+  /** How webhook host names are resolved (tests pass a fake DNS). @default the system resolver */
+  resolver?: Resolver;
   /** Write the first-start API key to this stream as well as admin.key. @default process.stderr */
   announce?: (line: string) => void;
 }
@@ -46,6 +49,7 @@ export interface ResolvedOptions {
   readonly logLevel: string;
   readonly limits: Readonly<Limits>;
   readonly clock: () => Millis;
+  readonly resolver: Resolver | undefined;
   readonly announce: (line: string) => void;
 }
 
@@ -72,6 +76,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       ...(options.bodyLimit != null ? { bodyBytes: options.bodyLimit } : {}),
     }),
     clock: options.clock ?? Date.now,
+    resolver: options.resolver,
     announce: options.announce ?? ((line) => process.stderr.write(`${line}\n`)),
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) throw new Error(`port ${resolved.port} is not a TCP port (0–65535)`);

@@ -69,7 +69,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     limits: options.limits,
     leaseMs: options.leaseMs,
     validators: new SchemaValidators(),
-    checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks }),
+    checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks, resolver: options.resolver }),
     shutdown: shutdown.signal,
   };
 
@@ -81,6 +81,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     allowPrivate: options.allowPrivateWebhooks,
     timeoutMs: options.webhookTimeoutMs,
     retrySchedule: options.webhookRetrySchedule,
+    resolver: options.resolver,
   });
   const maintenance = startMaintenanceLoop(ctx, log);
 

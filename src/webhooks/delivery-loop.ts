@@ -14,7 +14,7 @@ import {
 } from '../store/repo/outbox-repo.js';
 import type { Store } from '../store/store.js';
 import { signingSecrets } from '../jobs/tenants.js';
-import { createWebhookSender, type SendResult, type WebhookSender } from './address-guard.js';
+import { createWebhookSender, type Resolver, type SendResult } from './address-guard.js';
 import { webhookHeaders } from './signing.js';
 
 /** Options of the webhook delivery loop. */
@@ -30,8 +30,8 @@ export interface DeliveryLoopOptions {
   perEndpoint?: number;
   /** POSTs in flight in all. @default 256 */
   maxInFlight?: number;
-  /** The HTTP client (tests may pass one with a fake resolver). */
-  sender?: WebhookSender;
+  /** How host names are resolved. @default the system resolver */
+  resolver?: Resolver;
 }
 
 /** Longest sleep between looks at the outbox: bounds how late a message written by another process is seen. */
@@ -52,7 +52,12 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   // A claimed message stays locked long enough for its endpoint's queue to drain twice over; a loop that dies
   // leaves it to be claimed again after that.
   const lockMs = options.timeoutMs * 2 + 5000;
-  const sender = options.sender ?? createWebhookSender({ allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs, connectionsPerOrigin: perEndpoint });
+  const sender = createWebhookSender({
+    allowPrivate: options.allowPrivate,
+    timeoutMs: options.timeoutMs,
+    connectionsPerOrigin: perEndpoint,
+    resolver: options.resolver,
+  });
   const endpoints = new Map<string, { inFlight: number; queue: MessageRow[] }>();
   const tenants = new Map<string, { row: TenantRow; at: number }>();
   let inFlight = 0;
