@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
@@ -65,6 +66,8 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
   }
 
   const shutdown = new AbortController();
+  // Every long poll (claims, subjob waits, event streams) listens to this signal: hundreds at once is normal.
+  setMaxListeners(0, shutdown.signal);
   const ctx: JobsContext = {
     store,
     limits: options.limits,

@@ -85,18 +85,19 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<unknown> {
     const errors = parsed.ok ? input.validators.check(schemaText, parsed.value) : null;
     if (parsed.ok && !errors) return parsed.value;
 
-    const problem = parsed.ok
-      ? `does not match the output schema:\n${errors!.slice(0, 20).map((e) => `- ${e.instancePath || '(root)'} ${e.message}`).join('\n')}`
-      : `is not valid JSON (${parsed.error}).`;
+    const found = parsed.ok
+      ? errors!.slice(0, 20).map((e) => `${e.instancePath || '(root)'} ${e.message}`)
+      : [`not valid JSON (${parsed.error})`];
     if (corrections >= input.maxCorrections) {
       throw new ModelRunError(
         JOB_ERROR_CODES.outputSchemaMismatch,
-        `The model's result ${problem.split('\n').join(' ')} It was asked to correct it ${corrections} time(s).`,
+        `The model's result does not match brief.output_schema (${found.slice(0, 3).join('; ')}) after ${corrections} correction(s).`,
         { details: errors?.map((e) => ({ path: e.instancePath, keyword: e.keyword, message: e.message, params: e.params })) },
       );
     }
     corrections++;
     messages.push({ role: 'assistant', content });
+    const problem = parsed.ok ? `does not match the output schema:\n${found.map((line) => `- ${line}`).join('\n')}` : `is ${found[0]}.`;
     messages.push({ role: 'user', content: `Your answer ${problem}\nReply again with only the corrected JSON value, nothing else.` });
   }
   throw new ModelRunError(

@@ -54,11 +54,11 @@ export async function runModelJob(deps: ModelJobDeps, principal: Principal, clai
     lease.dispose();
   }
 
-  const log1 = log.child({ job_id: job.id, agent_id: job.agent_id, attempt: job.attempt });
+  const jobLog = log.child({ job_id: job.id, agent_id: job.agent_id, attempt: job.attempt });
   try {
-    await report(deps, principal, claimed, lease, outcome, log1);
+    await report(deps, principal, claimed, lease, outcome, jobLog);
   } catch (error) {
-    log1.error({ err: error }, 'model runtime: could not report the end of a job; its lease will expire and it will run again');
+    jobLog.error({ err: error }, 'model runtime: could not report the end of a job; its lease will expire and it will run again');
   }
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { JobsError } from '../../domain/jobs-error.js';
@@ -56,7 +57,10 @@ class Runner {
     readonly ctx: JobsContext,
     readonly options: ResolvedModelRuntimeOptions,
     readonly log: Logger,
-  ) {}
+  ) {
+    // Every agent loop and every run listens to this signal; many of them is normal, not a leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   start(): void {
     const unlisten = this.ctx.store.listen('agent', (agentId) => {

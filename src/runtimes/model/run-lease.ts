@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { JobsError } from '../../domain/jobs-error.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
@@ -38,7 +39,11 @@ export class RunLease {
     private readonly principal: Principal,
     private readonly job: LeasedJob,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // The openai client adds an abort listener per request and never removes it: up to max_turns × (retries
+    // + 1) on one run, all dropped with the run. Many listeners here are expected, not a leak.
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted when the run must stop: every await of the run (model call, subjob wait) ends with it. */
   get signal(): AbortSignal {
