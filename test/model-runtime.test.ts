@@ -6,6 +6,7 @@ import { ENGINES } from './support/engines.js';
 import { call, startTestServer, type TestServer } from './support/server.js';
 import { createAgent, dispatch, eventually } from './support/fixtures.js';
 import { startFakeModel, type FakeModel, type FakeReply, type FakeStep } from './support/fake-model.js';
+import { qualifiesForStrict, responseFormatFor } from '../src/runtimes/model/structured-output.js';
 
 /** Short backoffs and timeouts, so that retries and give-ups take milliseconds; the key lives in a test env. */
 const MODEL_OPTIONS: ModelRuntimeOptions = {
@@ -340,6 +341,27 @@ for (const engine of ENGINES) {
       expect(agents.text).not.toContain('sk-test-123');
     });
 
+    it('cancels a model job waiting on a model subjob: both calls in flight are aborted and both jobs end cancelled', async () => {
+      const childFake = await fakeModel([{ hang: true }]);
+      const child = await modelAgent(childFake, {}, { name: 'deep-thinker' });
+      const parentFake = await fakeModel([
+        { tool_calls: [{ name: 'dispatch_subjob', arguments: { agent_id: child.id, objective: 'Think deeply.' } }] },
+        { content: 'never asked for' },
+      ]);
+      const parent = await modelAgent(parentFake);
+      const id = await dispatch(server, parent.id, { brief: { objective: 'Delegate the thinking.' } });
+      const childCall = await childFake.received(1);
+
+      await server.api('POST', `/v1/jobs/${id}/cancel`);
+      await childCall.closed;
+      const job = await finished(id);
+      expect(job).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+      const subjob = (await server.api('GET', `/v1/jobs/${job.subjobs[0].id}`)).body;
+      const childJob = await finished(subjob.id);
+      expect(childJob).toMatchObject({ status: 'cancelled', error: { code: 'parent_cancelled' }, parent_job_id: id });
+      expect(parentFake.requests).toHaveLength(1);
+    });
+
     it("runs at most the agent's max_concurrency model calls at once", async () => {
       const gates = [deferred<FakeReply>(), deferred<FakeReply>(), deferred<FakeReply>()];
       const fake = await fakeModel(gates.map((gate) => ({ later: gate.promise })));
@@ -398,3 +420,36 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('structured output requests', () => {
+  const strictObject = (properties: Record<string, unknown>) => ({
+    type: 'object',
+    properties,
+    required: Object.keys(properties),
+    additionalProperties: false,
+  });
+
+  it('asks for strict mode when every object closes its properties and requires them all', () => {
+    expect(qualifiesForStrict(strictObject({ name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' }, maxItems: 5 } }))).toBe(true);
+    expect(qualifiesForStrict(strictObject({ when: { type: 'string', format: 'date-time' }, kind: { enum: ['a', 'b'] } }))).toBe(true);
+    expect(qualifiesForStrict(strictObject({ nested: strictObject({ n: { type: ['integer', 'null'] } }) }))).toBe(true);
+    expect(qualifiesForStrict({ ...strictObject({ item: { $ref: '#/$defs/item' } }), $defs: { item: strictObject({ id: { type: 'string' } }) } })).toBe(true);
+  });
+
+  it('asks for non-strict output when OpenAI would refuse the schema in strict mode', () => {
+    expect(qualifiesForStrict({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] })).toBe(false);
+    expect(qualifiesForStrict({ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false })).toBe(false);
+    expect(qualifiesForStrict(strictObject({ a: { type: 'string', minLength: 1 } }))).toBe(false);
+    expect(qualifiesForStrict(strictObject({ a: { type: 'string', format: 'uri' } }))).toBe(false);
+    expect(qualifiesForStrict(strictObject({ inner: { type: 'object', properties: { b: { type: 'string' } }, required: ['b'] } }))).toBe(false);
+    expect(qualifiesForStrict({ type: 'array', items: { type: 'string' } })).toBe(false);
+    expect(qualifiesForStrict({ anyOf: [strictObject({ a: { type: 'string' } })] })).toBe(false);
+  });
+
+  it("drops the root's $schema and names the format after a usable title", () => {
+    const format = responseFormatFor({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'Market report!', ...strictObject({ a: { type: 'string' } }) });
+    expect(format.json_schema.name).toBe('Market_report_');
+    expect(format.json_schema.schema).not.toHaveProperty('$schema');
+    expect(format.json_schema.strict).toBe(true);
+  });
+});
