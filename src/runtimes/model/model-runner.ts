@@ -51,7 +51,8 @@ class Runner {
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private refreshing: Promise<void> | null = null;
   private lastRefresh = 0;
-  readonly workerId = `model-runtime@${hostname()}:${process.pid}`;
+  /** How this process shows among an agent's workers (within the protocol's 100 characters). */
+  readonly workerId = `model-runtime@${hostname().slice(0, 64)}:${process.pid}`;
 
   constructor(
     readonly ctx: JobsContext,
