@@ -380,7 +380,29 @@ for (const engine of ENGINES) {
     });
   });
 
-  describe(`model runs across a restart (${engine})`, () => {
+  describe(`model runs and their leases (${engine})`, () => {
+    it('keeps the lease with heartbeats while a model call lasts longer than the lease', async () => {
+      const fake = await startFakeModel([{ later: sleep(2500).then(() => ({ content: 'slow but sure' })) }]);
+      const server = await startTestServer(engine, { leaseDuration: '1s', modelRuntime: MODEL_OPTIONS });
+      try {
+        const agent = await createAgent(server, {
+          name: 'slowpoke',
+          runtime: { type: 'model', base_url: fake.url, model: 'test-model', api_key_env: 'TEST_API_KEY' },
+        });
+        const id = await dispatch(server, agent.id, { brief: { objective: 'Take your time.' } });
+        const job = await eventually(async () => {
+          const res = await server.api('GET', `/v1/jobs/${id}`);
+          return TERMINAL.includes(res.body.status) ? res.body : null;
+        }, 15_000);
+        // Not re-queued by an expired lease in the meantime: one attempt, one call.
+        expect(job).toMatchObject({ status: 'completed', result: { text: 'slow but sure' }, attempt: 1 });
+        expect(fake.requests).toHaveLength(1);
+      } finally {
+        await server.stop();
+        await fake.stop();
+      }
+    });
+
     it('runs a job that was in flight when the server stopped again from its brief, on the next attempt, after its lease ends', async () => {
       const fake = await startFakeModel([{ hang: true }, { content: '{"ok": true}' }]);
       const options = { leaseDuration: '1s', modelRuntime: MODEL_OPTIONS };
