@@ -141,8 +141,9 @@ CREATE TABLE webhook_messages (
   body              TEXT NOT NULL,
   status            TEXT NOT NULL,
   attempts          INTEGER NOT NULL DEFAULT 0,
+  -- when the next attempt is due; a claim moves it past the attempt's timeout (a visibility timeout), so a
+  -- message whose sender died is due again then, and MIN(next_attempt_at) is the loop's next wake-up.
   next_attempt_at   INTEGER,
-  locked_until      INTEGER,
   created_at        INTEGER NOT NULL,
   delivered_at      INTEGER
 );
