@@ -15,6 +15,7 @@ import { buildApp } from './http/app.js';
 import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
 import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
+import { createMetrics } from './http/metrics.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -73,7 +74,8 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     shutdown: shutdown.signal,
   };
 
-  const app = await buildApp(ctx, { logger: log, version });
+  const metrics = createMetrics(store);
+  const app = await buildApp(ctx, { logger: log, version, plugins: [metrics.plugin] });
   const timers = startTimerLoop(ctx, log);
   const deliveries = startDeliveryLoop({
     store,
@@ -81,6 +83,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     allowPrivate: options.allowPrivateWebhooks,
     timeoutMs: options.webhookTimeoutMs,
     retrySchedule: options.webhookRetrySchedule,
+    onAttempt: metrics.webhookAttempt,
   });
   const maintenance = startMaintenanceLoop(ctx, log);
 
