@@ -16,6 +16,7 @@ import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
 import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
 import { createMetrics } from './http/metrics.js';
+import { dashboardPlugin } from './dashboard/plugin.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -75,7 +76,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
   };
 
   const metrics = createMetrics(store);
-  const app = await buildApp(ctx, { logger: log, version, plugins: [metrics.plugin] });
+  const app = await buildApp(ctx, { logger: log, version, plugins: [dashboardPlugin, metrics.plugin] });
   const timers = startTimerLoop(ctx, log);
   const deliveries = startDeliveryLoop({
     store,
