@@ -46,12 +46,10 @@ export function createMetrics(store: Store): ServerMetrics {
     },
   });
 
-  // Both per-agent gauges come from one read, shared by the two collects of a scrape (prom-client runs them together).
-  let agents: { at: number; rows: ReturnType<typeof countAgentQueues> } | null = null;
-  const readAgents = () => {
-    if (!agents || Date.now() - agents.at > 1000) agents = { at: Date.now(), rows: store.read(countAgentQueues) };
-    return agents.rows;
-  };
+  // Both per-agent gauges come from one read, shared by the two collects of a scrape (prom-client runs them
+  // together); the /metrics route forgets it before each scrape.
+  let agents: ReturnType<typeof countAgentQueues> | null = null;
+  const readAgents = () => (agents ??= store.read(countAgentQueues));
   new Gauge({
     name: 'agentjobs_queue_depth',
     help: 'Queued jobs per agent, waiting for a worker to claim them.',
@@ -129,6 +127,7 @@ export function createMetrics(store: Store): ServerMetrics {
       });
       // No auth, as Prometheus expects; the numbers name agent ids but no tenant data. See docs/operations.md.
       app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
+        agents = null;
         const text = await registry.metrics();
         return reply.type(registry.contentType).send(text);
       });
