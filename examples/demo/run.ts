@@ -65,6 +65,9 @@ function stop(): Promise<void> {
   return (stopping ??= (async () => {
     await Promise.allSettled(workers.map((w) => w.stop()));
     await receiver?.close();
+    // A worker stopped between two claims can leave a connection that never sent a request; Node's server
+    // would wait on it when closing (up to its keep-alive timeout). Every client of this demo has stopped.
+    server?.app.server.closeAllConnections();
     await server?.close();
     rmSync(dataDir, { recursive: true, force: true });
   })());
