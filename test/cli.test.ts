@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NonRetryableError, runWorker, type WorkerHandle } from '../src/sdk/worker.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { createAgent, eventually } from './support/fixtures.js';
+import { pooledFetch } from './support/http-client.js';
 import { assertBuilt, cleanEnv, runCli } from './support/cli.js';
 
 // The real binary (dist/cli/main.js) against a real server, with real SDK workers doing the jobs.
@@ -13,6 +14,7 @@ describe('the agentjobs CLI', () => {
   let server: TestServer;
   let env: NodeJS.ProcessEnv;
   const workers: WorkerHandle[] = [];
+  const workerFetch = pooledFetch();
   const agents: Record<string, string> = {};
   let receiver: Server;
   let receiverUrl: string;
@@ -24,7 +26,7 @@ describe('the agentjobs CLI', () => {
     const start = (name: string, handler: Parameters<typeof runWorker>[0]['handler']) =>
       createAgent(server, { name }).then((agent) => {
         agents[name] = agent.id;
-        workers.push(runWorker({ url: server.url, agentId: agent.id, token: agent.token, handler, leaseSeconds: 3, waitSeconds: 2, concurrency: 4, onError: () => {} }));
+        workers.push(runWorker({ url: server.url, agentId: agent.id, token: agent.token, handler, leaseSeconds: 3, waitSeconds: 2, concurrency: 4, fetch: workerFetch.fetch, onError: () => {} }));
       });
     await start('echo', async (job, ctx) => {
       ctx.progress(50, 'echoing');
@@ -57,7 +59,8 @@ describe('the agentjobs CLI', () => {
 
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));
-    await new Promise((resolve) => receiver?.close(resolve));
+    await workerFetch.close();
+    if (receiver) await new Promise((resolve) => receiver.close(resolve));
     await server?.stop();
   });
 
