@@ -48,7 +48,8 @@ describe('GET /metrics', () => {
 
     const before = await scrape();
     expect(sample(before, 'agentjobs_jobs{status="queued"}')).toBe(2);
-    expect(sample(before, 'agentjobs_jobs{status="completed"}')).toBe(0);
+    expect(sample(before, 'agentjobs_jobs{status="running"}')).toBe(0);
+    expect(sample(before, 'agentjobs_jobs_finished_total{status="completed"}')).toBeUndefined();
     expect(sample(before, `agentjobs_queue_depth{agent_id="${agent.id}"}`)).toBe(2);
     expect(sample(before, `agentjobs_agent_running_jobs{agent_id="${agent.id}"}`)).toBe(0);
     expect(sample(before, 'agentjobs_dispatch_duration_seconds_count{kind="job",status_code="202"}')).toBe(2);
@@ -67,7 +68,8 @@ describe('GET /metrics', () => {
 
     const after = await scrape();
     expect(sample(after, 'agentjobs_jobs{status="queued"}')).toBe(0);
-    expect(sample(after, 'agentjobs_jobs{status="completed"}')).toBe(2);
+    expect(sample(after, 'agentjobs_jobs{status="running"}')).toBe(0);
+    expect(sample(after, 'agentjobs_jobs_finished_total{status="completed"}')).toBe(2);
     expect(sample(after, `agentjobs_queue_depth{agent_id="${agent.id}"}`)).toBe(0);
     expect(sample(after, 'agentjobs_claim_duration_seconds_count{result="jobs",long_poll="true"}')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'agentjobs_webhook_attempt_duration_seconds_count{outcome="ok"}')).toBe(1);

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { encodeTime } from 'ulid';
 import type { Store } from '../store/store.js';
-import { countAgentQueues, countJobsByStatus } from '../store/repo/metrics-repo.js';
+import { countAgentQueues, countFinishedBetween } from '../store/repo/metrics-repo.js';
 import type { SendResult } from '../webhooks/address-guard.js';
-import { JOB_STATUSES } from '../protocol/jobs.js';
+import { ID_PREFIXES } from '../protocol/ids.js';
 
 /** The server's Prometheus metrics: what `/metrics` serves and the hooks that feed it. */
 export interface ServerMetrics {
@@ -34,22 +35,22 @@ export function createMetrics(store: Store): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
+  // The per-agent counts feed three gauges; one read serves them all, shared by the collects of a scrape
+  // (prom-client runs them together). The /metrics route forgets it before each scrape.
+  let agents: ReturnType<typeof countAgentQueues> | null = null;
+  const readAgents = () => (agents ??= store.read(countAgentQueues));
+
   new Gauge({
     name: 'agentjobs_jobs',
-    help: 'Jobs by status, across all tenants (read from the database at scrape time).',
+    help: 'Jobs waiting (queued) or leased to a worker (running) now, across all tenants.',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await store.read(countJobsByStatus);
-      // Every status is always present, so a status that empties drops to 0 instead of vanishing.
-      for (const status of JOB_STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.count ?? 0);
+      const rows = await readAgents();
+      this.set({ status: 'queued' }, rows.reduce((n, r) => n + r.queued, 0));
+      this.set({ status: 'running' }, rows.reduce((n, r) => n + r.running, 0));
     },
   });
-
-  // Both per-agent gauges come from one read, shared by the two collects of a scrape (prom-client runs them
-  // together); the /metrics route forgets it before each scrape.
-  let agents: ReturnType<typeof countAgentQueues> | null = null;
-  const readAgents = () => (agents ??= store.read(countAgentQueues));
   new Gauge({
     name: 'agentjobs_queue_depth',
     help: 'Queued jobs per agent, waiting for a worker to claim them.',
@@ -71,6 +72,30 @@ export function createMetrics(store: Store): ServerMetrics {
       const rows = await readAgents();
       this.reset();
       for (const row of rows) this.set({ agent_id: row.agentId }, row.running);
+    },
+  });
+
+  // Finished jobs are counted from the events committed since the previous scrape (an id range, since event
+  // ids are ULIDs), starting when this server started. On PostgreSQL several processes write events, and one
+  // whose id is a little older may commit a little later: the window stops 10 s short of now so that such an
+  // event is not stepped over. SQLite has a single writer whose ids follow commit order.
+  const settleMs = store.dialect.engine === 'postgres' ? 10_000 : 0;
+  // Database time at both ends of the window: process clocks may disagree with it.
+  const since = store.now().then((ms) => eventIdAt(ms, 'first'), () => eventIdAt(Date.now(), 'first'));
+  let finishedCursor: string | null = null;
+  new Counter({
+    name: 'agentjobs_jobs_finished_total',
+    help: 'Jobs that reached a terminal status (completed, failed, cancelled) since this server started, across all tenants and processes.',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      finishedCursor ??= await since;
+      const upTo = eventIdAt((await store.now()) - settleMs, 'last');
+      if (upTo <= finishedCursor) return;
+      // Move the cursor before awaiting, so two scrapes at once never count the same window twice.
+      const after = finishedCursor;
+      finishedCursor = upTo;
+      for (const row of await store.read((tx) => countFinishedBetween(tx, after, upTo))) this.inc({ status: row.status }, row.count);
     },
   });
 
@@ -138,4 +163,9 @@ export function createMetrics(store: Store): ServerMetrics {
 function waitSecondsOf(request: FastifyRequest): number {
   const body = request.body as { wait_seconds?: unknown } | undefined;
   return typeof body?.wait_seconds === 'number' ? body.wait_seconds : 0;
+}
+
+/** The smallest or largest event id that a ULID of this millisecond can make: bounds of an id range by time. */
+function eventIdAt(ms: number, end: 'first' | 'last'): string {
+  return `${ID_PREFIXES.event}_${encodeTime(Math.max(0, ms), 10).toLowerCase()}${(end === 'first' ? '0' : 'z').repeat(16)}`;
 }
