@@ -102,8 +102,9 @@ export function reportError(io: Io, error: unknown, json: boolean, url: string):
     io.err(`agentjobs: the connection to ${url} broke: ${message}\n`);
     return EXIT.unreachable;
   }
-  io.err(`agentjobs: ${message}\n`);
-  return EXIT.jobFailed;
+  // Not 1: a script waiting on a job must never mistake a bug of the CLI for a failed job.
+  io.err(`agentjobs: unexpected error: ${error instanceof Error && error.stack ? error.stack : message}\n`);
+  return EXIT.internal;
 }
 
 function checkUrl(url: string): string {

@@ -15,6 +15,8 @@ export const EXIT = {
   unreachable: 4,
   /** Bad usage: unknown command or option, a malformed value, no API key found (sysexits EX_USAGE). */
   usage: 64,
+  /** An unexpected error in the CLI itself: a bug (sysexits EX_SOFTWARE). Never a job outcome. */
+  internal: 70,
 } as const;
 
 /** An error the CLI reports in one line, with the exit code it ends with. */

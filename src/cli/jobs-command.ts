@@ -101,7 +101,7 @@ async function printJob(ctx: ClientContext, job: Job): Promise<void> {
   if (job.started_at) row('elapsed', formatDuration((job.completed_at ? Date.parse(job.completed_at) : Date.now()) - Date.parse(job.started_at)));
   row('attempt', `${job.attempt} of ${job.max_attempts}`);
   row('tokens', `${formatTokens(job.tokens_used)}${job.tokens_used !== job.tokens_used_self ? ` (own ${formatTokens(job.tokens_used_self)})` : ''}`);
-  if (job.progress) row('progress', `${job.progress.percent ?? '—'}%${job.progress.message ? ` ${job.progress.message}` : ''}`);
+  if (job.progress) row('progress', [job.progress.percent != null ? `${Math.round(job.progress.percent)}%` : null, job.progress.message].filter(Boolean).join(' '));
   if (job.error) row('error', style.red(`${job.error.code}: ${job.error.message}`));
   if (job.subjobs.length) {
     ctx.out('');

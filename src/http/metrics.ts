@@ -134,6 +134,7 @@ export function createMetrics(store: Store): ServerMetrics {
       webhookSeconds.observe({ outcome: result.outcome }, result.latencyMs / 1000);
     },
     plugin(app) {
+      app.decorateRequest('claimEmpty', false);
       app.addHook('onSend', async (request, _reply, payload) => {
         // The claim use case renders its answer as text; an empty claim is exactly this string.
         if (request.routeOptions.url === CLAIM_ROUTE && payload === '{"jobs":[]}') request.claimEmpty = true;

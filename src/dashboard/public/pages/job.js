@@ -151,6 +151,15 @@ export function mountJob(main, jobId) {
   };
 
   // ── Rendering ──────────────────────────────────────────────────────────────────────────────────────────
+  // The job is re-read after every event; a section is rebuilt only when what it shows changed, so an open
+  // <details> stays open and keyboard focus stays on the button it was on.
+  const shown = new Map();
+  const changed = (section, value) => {
+    const signature = JSON.stringify(value);
+    if (shown.get(section) === signature) return false;
+    shown.set(section, signature);
+    return true;
+  };
   const renderJob = () => {
     const job = state.job;
     document.title = `${headline(job.brief.objective, 40)} · ${job.status} · agentjobs`;
@@ -208,6 +217,7 @@ export function mountJob(main, jobId) {
   let confirming = false;
   const renderActions = () => {
     const job = state.job;
+    if (!changed('actions', [job.status, job.cancel_requested_at, confirming, countOpen(job.subjobs)])) return;
     const finished = TERMINAL.has(job.status);
     if (finished) return fill(el.actions);
     if (job.cancel_requested_at) {
@@ -304,6 +314,7 @@ export function mountJob(main, jobId) {
 
   const renderBrief = () => {
     const { brief, metadata, observers } = state.job;
+    if (!changed('brief', [brief, metadata, observers])) return;
     const block = (label, content) => [h('h3', {}, label), content];
     fill(
       el.brief,
@@ -318,6 +329,7 @@ export function mountJob(main, jobId) {
   const renderResult = () => {
     const job = state.job;
     const schema = job.brief.output_schema;
+    if (!changed('result', [job.status, job.result, schema])) return;
     fill(
       el.result,
       job.status === 'completed'
@@ -336,6 +348,7 @@ export function mountJob(main, jobId) {
 
   const renderError = () => {
     const error = state.job.error;
+    if (!changed('error', error)) return;
     el.error.hidden = !error;
     if (!error) return fill(el.error);
     fill(
@@ -347,11 +360,16 @@ export function mountJob(main, jobId) {
   };
 
   const renderDeliveries = () => {
+    if (!changed('deliveries', [state.deliveries, Boolean(state.job?.observers?.length)])) return;
+    // Rebuilt lists lose focus; put it back on the same message's control.
+    const focused = document.activeElement?.closest?.('details.delivery')?.dataset.msgId;
+    const focusedRetry = document.activeElement?.classList?.contains('retry');
     if (state.deliveries.length === 0) {
       const observed = state.job?.observers?.length;
       return fill(el.deliveries, h('p', { class: 'sub' }, observed ? 'No webhook messages yet.' : 'No observers: this job sends no webhooks (ancestors’ observers show on their page).'));
     }
     fill(el.deliveries, h('ul', { class: 'deliveries', role: 'list' }, state.deliveries.map(deliveryItem)));
+    if (focused) el.deliveries.querySelector(`details[data-msg-id="${focused}"] ${focusedRetry ? 'button.retry' : 'summary'}`)?.focus();
   };
   const deliveryItem = (message) => {
     const last = message.attempts[message.attempts.length - 1];
