@@ -218,11 +218,15 @@ describe('the agentjobs CLI', () => {
     const noObjective = await runCli(['dispatch', 'echo'], env);
     expect(noObjective.code).toBe(64);
     expect(noObjective.stderr).toMatch(/required option '--objective <text>' not specified/);
-    expect((await runCli(['list', '--status', 'sleeping'], env)).code).toBe(64);
-    expect((await runCli(['list', '--limit', '500'], env)).code).toBe(64);
-    expect((await runCli(['dispatch', 'echo', '--objective', 'x', '--constraint', 'no-equals-sign'], env)).code).toBe(64);
-    expect((await runCli(['frobnicate'], env)).code).toBe(64);
-    expect((await runCli(['list'], cleanEnv({ AGENTJOBS_URL: server.url, AGENTJOBS_DATA_DIR: join(server.dataDir, 'nowhere') }))).code).toBe(64);
+    const usage = await Promise.all([
+      runCli(['list', '--status', 'sleeping'], env),
+      runCli(['list', '--limit', '500'], env),
+      runCli(['dispatch', 'echo', '--objective', 'x', '--constraint', 'no-equals-sign'], env),
+      runCli(['frobnicate'], env),
+      runCli(['list'], cleanEnv({ AGENTJOBS_URL: server.url, AGENTJOBS_DATA_DIR: join(server.dataDir, 'nowhere') })),
+    ]);
+    expect(usage.map((run) => run.code)).toEqual([64, 64, 64, 64, 64]);
+    expect(usage[4].stderr).toMatch(/no API key: pass --api-key, set AGENTJOBS_API_KEY/);
 
     const missing = await runCli(['get', 'job_01jqzzzzzzzzzzzzzzzzzzzzzz', '--json'], env);
     expect(missing.code).toBe(3);
