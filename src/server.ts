@@ -17,6 +17,8 @@ import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
 import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
 import { startModelRunner } from './runtimes/model/model-runner.js';
+import { createMetrics } from './http/metrics.js';
+import { dashboardPlugin } from './dashboard/plugin.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -77,7 +79,8 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     shutdown: shutdown.signal,
   };
 
-  const app = await buildApp(ctx, { logger: log, version });
+  const metrics = createMetrics(store);
+  const app = await buildApp(ctx, { logger: log, version, plugins: [dashboardPlugin, metrics.plugin] });
   const timers = startTimerLoop(ctx, log);
   const deliveries = startDeliveryLoop({
     store,
@@ -86,6 +89,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     timeoutMs: options.webhookTimeoutMs,
     retrySchedule: options.webhookRetrySchedule,
     resolver: options.resolver,
+    onAttempt: metrics.webhookAttempt,
   });
   const maintenance = startMaintenanceLoop(ctx, log);
 
