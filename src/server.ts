@@ -114,7 +114,12 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
         shutdown.abort();
         // Before the store closes: model runs are aborted without a report, leaving their leases to expire.
         await models.stop();
+        // In-flight requests get a grace period to finish; then connections still open — a keep-alive socket
+        // that never sent a request, a slow client — are closed rather than holding the shutdown for a minute.
+        const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+        app.server.closeIdleConnections();
         await app.close();
+        clearTimeout(force);
         await Promise.all([timers.stop(), deliveries.stop(), maintenance.stop()]);
         await store.close();
       })()),
