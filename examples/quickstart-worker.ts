@@ -1,7 +1,7 @@
 /**
  * The smallest agentjobs worker: claims jobs of one agent, reports progress, returns a result.
  *
- *   AGENTJOBS_URL=http://127.0.0.1:8080 AGENT_ID=agt_… WORKER_TOKEN=awt_… npx tsx examples/quickstart-worker.ts
+ *   AGENTJOBS_URL=http://127.0.0.1:8080 AGENT_ID=agt_… WORKER_TOKEN=awt_… node --import tsx examples/quickstart-worker.ts
  *
  * In your own project, import from the package instead: `import { runWorker } from 'agentjobs/worker'`.
  */
