@@ -16,6 +16,7 @@ import type { Store } from '../store/store.js';
 import { signingSecrets } from '../jobs/tenants.js';
 import { createWebhookSender, type Resolver, type SendResult } from './address-guard.js';
 import { webhookHeaders } from './signing.js';
+import { startBackgroundLoop, type BackgroundLoop } from '../jobs/background-loop.js';
 
 /** Options of the webhook delivery loop. */
 export interface DeliveryLoopOptions {
@@ -64,9 +65,8 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   const tenants = new Map<string, { row: TenantRow; at: number }>();
   let inFlight = 0;
   let stopped = false;
-  let wake: (() => void) | null = null;
-  const poke = () => wake?.();
-  const unlisten = store.listen('outbox', poke);
+  let loop: BackgroundLoop | null = null;
+  const poke = () => loop?.poke();
 
   const saturated = () => [...endpoints].filter(([, e]) => e.inFlight + e.queue.length >= perEndpoint * 2).map(([k]) => k);
 
@@ -142,51 +142,35 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
     }
   };
 
-  const done = (async () => {
-    while (!stopped) {
-      let delay = MAX_SLEEP_MS;
-      try {
-        if (inFlight < maxInFlight) {
-          const skip = saturated();
-          const rows = await store.write((tx) => claimDueMessages(tx, Math.min(CLAIM_BATCH, maxInFlight - inFlight), lockMs, skip));
-          const overflow: string[] = [];
-          for (const row of rows) {
-            let state = endpoints.get(row.endpoint);
-            if (!state) endpoints.set(row.endpoint, (state = { inFlight: 0, queue: [] }));
-            if (state.inFlight + state.queue.length >= perEndpoint * 2) overflow.push(row.id);
-            else state.queue.push(row);
-          }
-          if (overflow.length > 0) await store.write((tx) => releaseMessages(tx, overflow));
-          for (const endpoint of new Set(rows.map((r) => r.endpoint))) if (endpoints.has(endpoint)) pump(endpoint);
-          if (rows.length > overflow.length) continue;
-          // Nothing could be claimed. Messages still due belong to endpoints at their limit: a freed slot pokes
-          // the loop. Otherwise sleep until the next message is due (never a busy spin).
-          const next = await store.read(nextMessageDueAt);
-          if (next != null) delay = Math.min(MAX_SLEEP_MS, Math.max(10, next - (await store.now())));
-          if (skip.length > 0 && next != null && next <= (await store.now())) delay = MAX_SLEEP_MS;
-        }
-      } catch (error) {
-        if (!stopped) log.error({ err: error }, 'webhook delivery loop failed; retrying');
-      }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
+  /** One look at the outbox; resolves to how long to sleep before the next. */
+  const step = async (): Promise<number> => {
+    if (inFlight >= maxInFlight) return MAX_SLEEP_MS; // a finishing send pokes the loop
+    const skip = saturated();
+    const rows = await store.write((tx) => claimDueMessages(tx, Math.min(CLAIM_BATCH, maxInFlight - inFlight), lockMs, skip));
+    const overflow: string[] = [];
+    for (const row of rows) {
+      let state = endpoints.get(row.endpoint);
+      if (!state) endpoints.set(row.endpoint, (state = { inFlight: 0, queue: [] }));
+      if (state.inFlight + state.queue.length >= perEndpoint * 2) overflow.push(row.id);
+      else state.queue.push(row);
     }
-  })();
+    if (overflow.length > 0) await store.write((tx) => releaseMessages(tx, overflow));
+    for (const endpoint of new Set(rows.map((r) => r.endpoint))) if (endpoints.has(endpoint)) pump(endpoint);
+    if (rows.length > overflow.length) return 0;
+    // Nothing could be claimed. Messages still due belong to endpoints at their limit: a freed slot pokes the
+    // loop. Otherwise sleep until the next message is due (never a busy spin).
+    const next = await store.read(nextMessageDueAt);
+    if (next == null) return MAX_SLEEP_MS;
+    const wait = next - (await store.now());
+    return wait <= 0 && skip.length > 0 ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(10, wait));
+  };
+  loop = startBackgroundLoop({ name: 'webhook delivery', store, log, channels: ['outbox'], retryMs: MAX_SLEEP_MS, step });
 
   return {
     stop: async () => {
       stopped = true;
-      wake?.();
-      unlisten();
-      await done;
-      // In-flight sends finish (each bounded by the timeout); queued ones keep their lock and are sent after it.
+      await loop!.stop();
+      // In-flight sends finish (each bounded by the timeout); queued ones are due again when their claim lapses.
       await sender.close();
     },
   };
