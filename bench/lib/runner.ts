@@ -1,0 +1,220 @@
+/**
+ * Runs scenarios group by group in interleaved rounds and reduces the rounds to medians and
+ * ratios.
+ *
+ * Why interleave: this machine's cores drift by up to 40 % in speed within an hour, so two
+ * figures are comparable only when taken close together. Each round runs every scenario of a
+ * group once, in alternating order (A B C, then C B A…) so no scenario always runs first or last;
+ * the ratio of a scenario to its group's reference is computed per round — from two
+ * measurements minutes apart at most — and the median of those per-round ratios is reported.
+ */
+import { performance } from 'node:perf_hooks';
+import { startCpuWindow, type CpuWindow } from './cpu.js';
+import type { Figure, Scenario, ScenarioContext, ScenarioGroup } from './scenario.js';
+import { median } from './stats.js';
+
+/** One scenario's outcome in one round. */
+export interface RoundRecord {
+  /** 1-based round number. */
+  round: number;
+  /** Scenario id. */
+  scenario: string;
+  /** Position in the round's order (0 = first). */
+  position: number;
+  /** ISO time the round started. */
+  startedAt: string;
+  /** Wall time of `run()`, ms. */
+  durationMs: number;
+  /** Figures, empty on error. */
+  figures: Figure[];
+  /** Error message when the round failed. */
+  error?: string;
+  /**
+   * CPU use during the round, in % of one core. `machineBusyPct` well above what the scenario's
+   * own processes explain means something else ran on the machine: distrust that round.
+   */
+  cpu?: CpuWindow;
+}
+
+/** A figure reduced over the rounds. */
+export interface FigureSummary {
+  /** Group. */
+  group: ScenarioGroup;
+  /** Scenario id. */
+  scenario: string;
+  /** Scenario label. */
+  label: string;
+  /** Figure name. */
+  figure: string;
+  /** Unit. */
+  unit: string;
+  /** Whether higher is better. */
+  better: 'higher' | 'lower';
+  /** Median over the successful rounds. */
+  median: number;
+  /** Smallest value. */
+  min: number;
+  /** Largest value. */
+  max: number;
+  /** Number of rounds that produced it. */
+  rounds: number;
+  /**
+   * Median of per-round ratios to the group reference's figure of the same name; undefined when
+   * the reference has no such figure or did not run.
+   */
+  ratio?: number;
+}
+
+/** A scenario that did not run at all, and why. */
+export interface SkippedScenario {
+  /** Scenario id. */
+  scenario: string;
+  /** Reason, as printed. */
+  reason: string;
+}
+
+/** Options of {@link runGroups}. */
+export interface RunGroupsOptions {
+  /** Scenarios to run (already filtered for `--only` and availability). */
+  scenarios: Scenario[];
+  /** Rounds per group. */
+  rounds: number;
+  /** Context handed to each scenario. */
+  ctx: ScenarioContext;
+  /** A round longer than this fails (so one stuck scenario cannot hang the run). */
+  roundTimeoutMs: number;
+}
+
+/** Everything a run produced. */
+export interface RunOutcome {
+  /** Every round of every scenario. */
+  rounds: RoundRecord[];
+  /** Scenarios whose setup failed. */
+  failedSetups: SkippedScenario[];
+  /** Errors during teardown (reported, not fatal). */
+  teardownErrors: SkippedScenario[];
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs the scenarios one group at a time: set up the group's scenarios, run the interleaved
+ * rounds, tear them down. Groups run one after the other so that only one group's processes and
+ * connections exist at a time, and each group's rounds sit close together in time.
+ */
+export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> {
+  const { scenarios, rounds, ctx, roundTimeoutMs } = options;
+  const outcome: RunOutcome = { rounds: [], failedSetups: [], teardownErrors: [] };
+  const groups = [...new Set(scenarios.map((s) => s.group))];
+
+  for (const group of groups) {
+    const members = scenarios.filter((s) => s.group === group);
+    const ready: Scenario[] = [];
+    for (const scenario of members) {
+      ctx.log(`[${group}] setting up ${scenario.id}`);
+      try {
+        await withTimeout(scenario.setup(ctx), Math.max(roundTimeoutMs, 3_600_000), `setup of ${scenario.id}`);
+        ready.push(scenario);
+      } catch (error) {
+        ctx.log(`[${group}] setup of ${scenario.id} failed: ${message(error)}`);
+        outcome.failedSetups.push({ scenario: scenario.id, reason: `setup failed: ${message(error)}` });
+        await scenario.teardown(ctx).catch(() => undefined);
+      }
+    }
+
+    for (let round = 1; round <= rounds; round++) {
+      const order = round % 2 === 1 ? ready : [...ready].reverse();
+      for (const [position, scenario] of order.entries()) {
+        const startedAt = new Date().toISOString();
+        const t0 = performance.now();
+        const endCpu = startCpuWindow();
+        try {
+          const figures = await withTimeout(scenario.run(ctx, round), roundTimeoutMs, `round ${round} of ${scenario.id}`);
+          const durationMs = performance.now() - t0;
+          const cpu = endCpu();
+          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures, cpu });
+          ctx.log(
+            `[${group}] round ${round}/${rounds} ${scenario.id}: ` +
+              figures.map((f) => `${f.name}=${f.value.toFixed(f.value >= 100 ? 0 : 2)}${f.unit === 'ms' ? 'ms' : ''}`).join(' ') +
+              ` (cpu: machine ${cpu.machineBusyPct}%, bench ${cpu.benchProcessPct}%, steal ${cpu.stealPct}%)`,
+          );
+        } catch (error) {
+          const durationMs = performance.now() - t0;
+          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures: [], error: message(error) });
+          ctx.log(`[${group}] round ${round}/${rounds} ${scenario.id} failed: ${message(error)}`);
+        }
+      }
+    }
+
+    for (const scenario of ready) {
+      try {
+        await withTimeout(scenario.teardown(ctx), 120_000, `teardown of ${scenario.id}`);
+      } catch (error) {
+        outcome.teardownErrors.push({ scenario: scenario.id, reason: message(error) });
+        ctx.log(`[${group}] teardown of ${scenario.id} failed: ${message(error)}`);
+      }
+    }
+  }
+  return outcome;
+}
+
+/**
+ * Reduces the rounds to one summary per (scenario, figure), in scenario order, with the ratio to
+ * the group's reference computed per round and then taken at the median.
+ */
+export function summarizeRounds(scenarios: readonly Scenario[], rounds: readonly RoundRecord[]): FigureSummary[] {
+  const summaries: FigureSummary[] = [];
+  for (const scenario of scenarios) {
+    const mine = rounds.filter((r) => r.scenario === scenario.id && !r.error);
+    if (mine.length === 0) continue;
+    const reference = scenarios.find((s) => s.group === scenario.group && s.reference);
+    const names = [...new Set(mine.flatMap((r) => r.figures.map((f) => f.name)))];
+    for (const name of names) {
+      const values: number[] = [];
+      const ratios: number[] = [];
+      let unit = '';
+      let better: 'higher' | 'lower' = 'higher';
+      for (const record of mine) {
+        const figure = record.figures.find((f) => f.name === name);
+        if (!figure || !Number.isFinite(figure.value)) continue;
+        values.push(figure.value);
+        unit = figure.unit;
+        better = figure.better;
+        if (!reference) continue;
+        const refRound = rounds.find((r) => r.scenario === reference.id && r.round === record.round && !r.error);
+        const refValue = refRound?.figures.find((f) => f.name === name)?.value;
+        if (refValue !== undefined && Number.isFinite(refValue) && refValue !== 0) ratios.push(figure.value / refValue);
+      }
+      if (values.length === 0) continue;
+      const ratio = median(ratios);
+      summaries.push({
+        group: scenario.group,
+        scenario: scenario.id,
+        label: scenario.label,
+        figure: name,
+        unit,
+        better,
+        median: median(values),
+        min: Math.min(...values),
+        max: Math.max(...values),
+        rounds: values.length,
+        ...(Number.isFinite(ratio) ? { ratio } : {}),
+      });
+    }
+  }
+  return summaries;
+}
