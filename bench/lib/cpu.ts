@@ -74,3 +74,31 @@ export function startCpuWindow(): () => CpuWindow {
     };
   };
 }
+
+/** Options of {@link waitForQuiet}. */
+export interface QuietOptions {
+  /** The machine counts as quiet below this busy level, in % of one core. @default 35 */
+  thresholdPct?: number;
+  /** Length of each sample, ms. @default 500 */
+  sampleMs?: number;
+  /** Give up waiting after this long and go on (the round's CPU record shows the noise). @default 30000 */
+  maxWaitMs?: number;
+}
+
+/**
+ * Waits until the machine is nearly idle before a round starts. Other work on this shared
+ * 2-core machine (a build, a test run) arrives in bursts of seconds to minutes; starting rounds
+ * in its gaps keeps most rounds clean, and the interleaving handles what remains.
+ * @returns how long it waited, ms, and the last busy level sampled
+ */
+export async function waitForQuiet(options: QuietOptions = {}): Promise<{ waitedMs: number; busyPct: number }> {
+  const { thresholdPct = 35, sampleMs = 500, maxWaitMs = 30_000 } = options;
+  const start = performance.now();
+  for (;;) {
+    const end = startCpuWindow();
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const { machineBusyPct } = end();
+    const waitedMs = Math.round(performance.now() - start);
+    if (!(machineBusyPct > thresholdPct) || waitedMs >= maxWaitMs) return { waitedMs, busyPct: machineBusyPct };
+  }
+}

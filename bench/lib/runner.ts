@@ -9,7 +9,7 @@
  * measurements minutes apart at most — and the median of those per-round ratios is reported.
  */
 import { performance } from 'node:perf_hooks';
-import { startCpuWindow, type CpuWindow } from './cpu.js';
+import { startCpuWindow, waitForQuiet, type CpuWindow } from './cpu.js';
 import type { Figure, Scenario, ScenarioContext, ScenarioGroup } from './scenario.js';
 import { median } from './stats.js';
 
@@ -34,6 +34,8 @@ export interface RoundRecord {
    * own processes explain means something else ran on the machine: distrust that round.
    */
   cpu?: CpuWindow;
+  /** How long the runner waited for the machine to quieten before the round, and how busy it was then. */
+  quiet?: { waitedMs: number; busyPct: number };
 }
 
 /** A figure reduced over the rounds. */
@@ -139,6 +141,8 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? ready : [...ready].reverse();
       for (const [position, scenario] of order.entries()) {
+        const quiet = await waitForQuiet();
+        if (quiet.waitedMs > 1000) ctx.log(`[${group}] waited ${quiet.waitedMs} ms for the machine to quieten (busy ${quiet.busyPct}%)`);
         const startedAt = new Date().toISOString();
         const t0 = performance.now();
         const endCpu = startCpuWindow();
@@ -146,7 +150,7 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
           const figures = await withTimeout(scenario.run(ctx, round), roundTimeoutMs, `round ${round} of ${scenario.id}`);
           const durationMs = performance.now() - t0;
           const cpu = endCpu();
-          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures, cpu });
+          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures, cpu, quiet });
           ctx.log(
             `[${group}] round ${round}/${rounds} ${scenario.id}: ` +
               figures.map((f) => `${f.name}=${f.value.toFixed(f.value >= 100 ? 0 : 2)}${f.unit === 'ms' ? 'ms' : ''}`).join(' ') +
@@ -154,7 +158,7 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
           );
         } catch (error) {
           const durationMs = performance.now() - t0;
-          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures: [], error: message(error) });
+          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures: [], error: message(error), quiet });
           ctx.log(`[${group}] round ${round}/${rounds} ${scenario.id} failed: ${message(error)}`);
         }
       }

@@ -34,14 +34,15 @@ export interface PgBossTuning {
 }
 
 /**
- * The settings used. 64 jobs in flight, like every other end-to-end peer. Chosen by trying
- * workers × batchSize = 1×64, 2×32, 4×16, 8×8 and 64×1 and pool sizes 10, 16 and 32 on this
- * machine (bench/README.md, "pg-boss settings"); 4×16 with a pool of 16 was fastest or tied.
+ * The settings used: 64 jobs in flight, like every other end-to-end peer. Chosen with
+ * tune-pg-boss.ts on this machine (3 interleaved rounds, 10,000 jobs; bench/README.md, "pg-boss
+ * settings"): one loop fetching 64 at a time moved 1.26× the jobs of 4×16, 64×1 only 0.41×, and
+ * polling alone 127 jobs/s; a pool of 16 sent 1.3× as fast as 10 and as fast as 32.
  */
 export const PG_BOSS_TUNING: Readonly<PgBossTuning> = Object.freeze({
   poolMax: 16,
-  workers: 4,
-  batchSize: 16,
+  workers: 1,
+  batchSize: 64,
   pollingIntervalSeconds: 0.5,
   drainFullBatches: true,
 });
@@ -114,8 +115,13 @@ async function startWorkers(
   return () => boss.offWork(queue);
 }
 
+/**
+ * The factories below take the tuning to use and, to compare tunings side by side
+ * (tune-pg-boss.ts), a variant name appended to the scenario id and label.
+ */
+
 /** `send` one job per call from N concurrent callers, for a fixed duration. */
-export function pgBossSend(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
+export function pgBossSend(tuning: PgBossTuning = PG_BOSS_TUNING, variant?: string): Scenario {
   let boss: PgBoss | undefined;
   const send = async (ctx: ScenarioContext, round: number | string, durationMs: number) => {
     const queue = await freshQueue(boss!, 'dispatch', round);
@@ -132,9 +138,9 @@ export function pgBossSend(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
     }
   };
   return {
-    id: 'pg-boss.send',
+    id: variant ? `pg-boss.send.${variant}` : 'pg-boss.send',
     group: 'dispatch',
-    label: 'pg-boss send (PostgreSQL, durable)',
+    label: `pg-boss send (PostgreSQL, durable)${variant ? ` ${variant}` : ''}`,
     description: 'pg-boss send of the job payload, one job per call, from concurrent callers sharing one PgBoss.',
     requires: ['postgres'],
     config: { ...tuning, database: PG_BOSS_DATABASE, schema: SCHEMA },
@@ -164,7 +170,7 @@ export function pgBossSend(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
  * jobs completed after the handler returns, without awaiting it, so the handler's return is not
  * the end).
  */
-export function pgBossEndToEnd(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
+export function pgBossEndToEnd(tuning: PgBossTuning = PG_BOSS_TUNING, variant?: string): Scenario {
   let boss: PgBoss | undefined;
   const round = async (ctx: ScenarioContext, label: number | string, jobs: number): Promise<Figure[]> => {
     const queue = await freshQueue(boss!, 'e2e', label);
@@ -196,9 +202,9 @@ export function pgBossEndToEnd(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario 
     }
   };
   return {
-    id: 'pg-boss.e2e',
+    id: variant ? `pg-boss.e2e.${variant}` : 'pg-boss.e2e',
     group: 'e2e',
-    label: 'pg-boss send → work() (no-op)',
+    label: `pg-boss send → work() (no-op)${variant ? ` ${variant}` : ''}`,
     description:
       'Jobs sent one by one by concurrent callers while work() loops (workers × batchSize = 64 in flight) run a no-op handler; jobs/s from the first send until all are completed in the database.',
     requires: ['postgres'],
@@ -219,7 +225,7 @@ export function pgBossEndToEnd(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario 
  * Latency: jobs sent at a steady rate (open loop); send → handler start. pg-boss polls, so
  * this is bounded below by the polling interval; a full batch re-fetches at once.
  */
-export function pgBossLatency(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
+export function pgBossLatency(tuning: PgBossTuning = PG_BOSS_TUNING, variant?: string): Scenario {
   let boss: PgBoss | undefined;
   const round = async (ctx: ScenarioContext, label: number | string, durationMs: number): Promise<Figure[]> => {
     const queue = await freshQueue(boss!, 'latency', label);
@@ -248,9 +254,9 @@ export function pgBossLatency(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
     }
   };
   return {
-    id: 'pg-boss.latency',
+    id: variant ? `pg-boss.latency.${variant}` : 'pg-boss.latency',
     group: 'latency',
-    label: 'pg-boss send → handler start',
+    label: `pg-boss send → handler start${variant ? ` ${variant}` : ''}`,
     description:
       'Open-loop sends at a steady rate; latency from when each send was due to when a work() handler received the job.',
     requires: ['postgres'],
