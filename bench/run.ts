@@ -5,6 +5,7 @@
  *   --rounds N                                    interleaved rounds per group (default 5, quick 2)
  *   --quick                                       short smoke run: small sizes, 2 rounds
  *   --out FILE                                    results file (default bench/results/latest.json)
+ *   --agentjobs-cli FILE                          server to start (default dist/cli/main.js)
  *   --help
  *
  * Prints one table (scenario, figure, unit, median, ratio vs the group's reference) on stdout,
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { agentjobsScenarios } from './agentjobs/index.js';
 import { describeMachine } from './lib/machine.js';
 import { JOB_BRIEF_BYTES, dispatchBody, PLACEHOLDER_AGENT_ID } from './lib/payload.js';
 import { runGroups, summarizeRounds, type SkippedScenario } from './lib/runner.js';
@@ -28,7 +30,7 @@ import { peerScenarios } from './peers/index.js';
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(BENCH_DIR, '..');
 /** The agentjobs server the agentjobs scenarios start; they are skipped until it is built. */
-const AGENTJOBS_CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+const DEFAULT_AGENTJOBS_CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Full sizes: the ones the benchmark issue specifies. */
 const FULL_SIZES: RunSizes = {
@@ -52,19 +54,20 @@ const QUICK_SIZES: RunSizes = {
   concurrency: 64,
 };
 
-const USAGE = `usage: tsx bench/run.ts [--only ${SCENARIO_GROUPS.join(',')}] [--rounds N] [--quick] [--out FILE]`;
+const USAGE = `usage: tsx bench/run.ts [--only ${SCENARIO_GROUPS.join(',')}] [--rounds N] [--quick] [--out FILE] [--agentjobs-cli FILE]`;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 }
 
-function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boolean; out: string } {
+function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boolean; out: string; agentjobsCli: string } {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
       rounds: { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'agentjobs-cli': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -83,7 +86,8 @@ function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boole
   const rounds = values.rounds === undefined ? (quick ? 2 : 5) : Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got "${values.rounds}"`);
   const out = resolve(values.out ?? join(BENCH_DIR, 'results', 'latest.json'));
-  return { groups: groups as ScenarioGroup[], rounds, quick, out };
+  const agentjobsCli = resolve(values['agentjobs-cli'] ?? DEFAULT_AGENTJOBS_CLI);
+  return { groups: groups as ScenarioGroup[], rounds, quick, out, agentjobsCli };
 }
 
 async function main(): Promise<number> {
@@ -98,15 +102,12 @@ async function main(): Promise<number> {
   const services: Record<Requirement, ServiceStatus> = {
     redis: redisStatus,
     postgres: postgresStatus,
-    agentjobs: existsSync(AGENTJOBS_CLI)
+    agentjobs: existsSync(options.agentjobsCli)
       ? { available: true }
-      : { available: false, reason: `${AGENTJOBS_CLI} not found (build the server first: npm run build)` },
+      : { available: false, reason: `${options.agentjobsCli} not found (build the server first: npm run build)` },
   };
-  for (const [name, status] of Object.entries(services)) {
-    if (!status.available) log(`NOTE: ${name} unavailable — ${status.reason}; scenarios needing it are skipped`);
-  }
 
-  const all: Scenario[] = [...peerScenarios()];
+  const all: Scenario[] = [...peerScenarios(), ...agentjobsScenarios()];
   const skipped: SkippedScenario[] = [];
   const selected: Scenario[] = [];
   // Group order follows SCENARIO_GROUPS; within a group, the registry's order.
@@ -115,17 +116,22 @@ async function main(): Promise<number> {
     for (const scenario of all.filter((s) => s.group === group)) {
       const missing = scenario.requires.filter((r) => !services[r].available);
       if (missing.length) {
-        const reason = missing.map((r) => `${r}: ${services[r].reason}`).join('; ');
-        skipped.push({ scenario: scenario.id, reason });
-        log(`skipping ${scenario.id} — ${reason}`);
+        skipped.push({ scenario: scenario.id, reason: missing.map((r) => `${r}: ${services[r].reason}`).join('; ') });
       } else {
         selected.push(scenario);
       }
     }
   }
 
+  // One note per missing service, not one per scenario: all agentjobs scenarios share one cause.
+  for (const requirement of Object.keys(services) as Requirement[]) {
+    if (services[requirement].available) continue;
+    const ids = all.filter((s) => options.groups.includes(s.group) && s.requires.includes(requirement)).map((s) => s.id);
+    if (ids.length) log(`NOTE: ${requirement} unavailable — ${services[requirement].reason}; skipping ${ids.length} scenarios (${ids.join(', ')})`);
+  }
+
   const workDir = await mkdtemp(join(tmpdir(), 'agentjobs-bench-'));
-  const ctx: ScenarioContext = { sizes, repoRoot: REPO_ROOT, workDir, postgresUrl, redis, log };
+  const ctx: ScenarioContext = { sizes, repoRoot: REPO_ROOT, agentjobsCli: options.agentjobsCli, workDir, postgresUrl, redis, log };
   log(
     `${selected.length} scenarios, ${options.rounds} rounds, ${options.quick ? 'quick' : 'full'} sizes; ` +
       `payload ${JOB_BRIEF_BYTES} B brief / ${Buffer.byteLength(JSON.stringify(dispatchBody(PLACEHOLDER_AGENT_ID)))} B dispatch body`,
@@ -172,7 +178,10 @@ async function main(): Promise<number> {
       rows,
     ),
   );
-  for (const s of [...skipped, ...outcome.failedSetups]) console.log(`\nnot measured: ${s.scenario} — ${s.reason}`);
+  const notMeasured = new Map<string, string[]>();
+  for (const s of [...skipped, ...outcome.failedSetups]) notMeasured.set(s.reason, [...(notMeasured.get(s.reason) ?? []), s.scenario]);
+  if (notMeasured.size) console.log('');
+  for (const [reason, ids] of notMeasured) console.log(`not measured: ${ids.join(', ')} — ${reason}`);
   const failedRounds = outcome.rounds.filter((r) => r.error);
   for (const r of failedRounds) console.log(`failed: ${r.scenario} round ${r.round} — ${r.error}`);
 
@@ -180,7 +189,7 @@ async function main(): Promise<number> {
   const results = {
     machine: { ...machine, loadAverageAtStart: machineAtStart.loadAverage, startedAt: machineAtStart.date },
     services: Object.fromEntries(Object.entries(services).map(([k, v]) => [k, v.available ? { available: true, ...v.info } : v])),
-    options: { ...options, out: undefined, sizes },
+    options: { ...options, sizes },
     payload: { briefBytes: JOB_BRIEF_BYTES, dispatchBody: dispatchBody(PLACEHOLDER_AGENT_ID) },
     scenarios: selected.map((s) => ({
       id: s.id,

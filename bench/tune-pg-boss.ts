@@ -45,6 +45,7 @@ const workDir = await mkdtemp(join(tmpdir(), 'agentjobs-bench-tune-'));
 const ctx: ScenarioContext = {
   sizes: { throughputMs: 4000, warmupMs: 1000, e2eJobs: jobs, latencyRate: 500, latencyMs: 5000, growthJobs: 0, concurrency: 64 },
   repoRoot: resolve(dirname(fileURLToPath(import.meta.url)), '..'),
+  agentjobsCli: '',
   workDir,
   postgresUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redis: { host: '127.0.0.1', port: 6379 },

@@ -45,3 +45,9 @@ export const JOB_BRIEF_JSON = JSON.stringify(JOB_BRIEF);
 
 /** Size in bytes of the serialised brief, reported with the results. */
 export const JOB_BRIEF_BYTES = Buffer.byteLength(JOB_BRIEF_JSON);
+
+/**
+ * The result a no-op handler returns: the smallest value the brief's output_schema accepts, so a
+ * server that validates results (agentjobs does, §6) does the same work a real completion costs.
+ */
+export const NOOP_RESULT = Object.freeze({ recommendation: 'no-op' });

@@ -36,6 +36,12 @@ export interface RoundRecord {
   cpu?: CpuWindow;
   /** How long the runner waited for the machine to quieten before the round, and how busy it was then. */
   quiet?: { waitedMs: number; busyPct: number };
+  /**
+   * Set when the round was measured but thrown away because another workload used the cores
+   * meanwhile (`cpu.foreignPct` above the limit); it was then run again. Kept for the record,
+   * left out of medians and ratios.
+   */
+  discarded?: string;
 }
 
 /** A figure reduced over the rounds. */
@@ -85,6 +91,13 @@ export interface RunGroupsOptions {
   ctx: ScenarioContext;
   /** A round longer than this fails (so one stuck scenario cannot hang the run). */
   roundTimeoutMs: number;
+  /**
+   * A round during which other work used more than this much CPU (% of one core, averaged over
+   * the round) is discarded and run again. @default 40
+   */
+  maxForeignPct?: number;
+  /** How many times one round of one scenario may be run again for that reason. @default 2 */
+  maxReruns?: number;
 }
 
 /** Everything a run produced. */
@@ -113,13 +126,39 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
+/** Waits for a quiet machine, then runs one round of one scenario and records it. */
+async function runOneRound(scenario: Scenario, round: number, position: number, options: RunGroupsOptions): Promise<RoundRecord> {
+  const { ctx, rounds, roundTimeoutMs } = options;
+  const quiet = await waitForQuiet();
+  if (quiet.waitedMs > 1000) ctx.log(`[${scenario.group}] waited ${quiet.waitedMs} ms for the machine to quieten (busy ${quiet.busyPct}%)`);
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const endCpu = startCpuWindow();
+  try {
+    const figures = await withTimeout(scenario.run(ctx, round), roundTimeoutMs, `round ${round} of ${scenario.id}`);
+    const durationMs = performance.now() - t0;
+    const cpu = endCpu();
+    ctx.log(
+      `[${scenario.group}] round ${round}/${rounds} ${scenario.id}: ` +
+        figures.map((f) => `${f.name}=${f.value.toFixed(f.value >= 100 ? 0 : 2)}${f.unit === 'ms' ? 'ms' : ''}`).join(' ') +
+        ` (cpu: machine ${cpu.machineBusyPct}%, ours ${cpu.oursPct}%, foreign ${cpu.foreignPct}%, steal ${cpu.stealPct}%)`,
+    );
+    return { round, scenario: scenario.id, position, startedAt, durationMs, figures, cpu, quiet };
+  } catch (error) {
+    const durationMs = performance.now() - t0;
+    const cpu = endCpu();
+    ctx.log(`[${scenario.group}] round ${round}/${rounds} ${scenario.id} failed: ${message(error)}`);
+    return { round, scenario: scenario.id, position, startedAt, durationMs, figures: [], error: message(error), cpu, quiet };
+  }
+}
+
 /**
  * Runs the scenarios one group at a time: set up the group's scenarios, run the interleaved
  * rounds, tear them down. Groups run one after the other so that only one group's processes and
  * connections exist at a time, and each group's rounds sit close together in time.
  */
 export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> {
-  const { scenarios, rounds, ctx, roundTimeoutMs } = options;
+  const { scenarios, rounds, ctx, roundTimeoutMs, maxForeignPct = 40, maxReruns = 2 } = options;
   const outcome: RunOutcome = { rounds: [], failedSetups: [], teardownErrors: [] };
   const groups = [...new Set(scenarios.map((s) => s.group))];
 
@@ -141,25 +180,15 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? ready : [...ready].reverse();
       for (const [position, scenario] of order.entries()) {
-        const quiet = await waitForQuiet();
-        if (quiet.waitedMs > 1000) ctx.log(`[${group}] waited ${quiet.waitedMs} ms for the machine to quieten (busy ${quiet.busyPct}%)`);
-        const startedAt = new Date().toISOString();
-        const t0 = performance.now();
-        const endCpu = startCpuWindow();
-        try {
-          const figures = await withTimeout(scenario.run(ctx, round), roundTimeoutMs, `round ${round} of ${scenario.id}`);
-          const durationMs = performance.now() - t0;
-          const cpu = endCpu();
-          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures, cpu, quiet });
-          ctx.log(
-            `[${group}] round ${round}/${rounds} ${scenario.id}: ` +
-              figures.map((f) => `${f.name}=${f.value.toFixed(f.value >= 100 ? 0 : 2)}${f.unit === 'ms' ? 'ms' : ''}`).join(' ') +
-              ` (cpu: machine ${cpu.machineBusyPct}%, bench ${cpu.benchProcessPct}%, steal ${cpu.stealPct}%)`,
-          );
-        } catch (error) {
-          const durationMs = performance.now() - t0;
-          outcome.rounds.push({ round, scenario: scenario.id, position, startedAt, durationMs, figures: [], error: message(error), quiet });
-          ctx.log(`[${group}] round ${round}/${rounds} ${scenario.id} failed: ${message(error)}`);
+        for (let attempt = 0; ; attempt++) {
+          const record = await runOneRound(scenario, round, position, options);
+          const tooNoisy = !record.error && record.cpu !== undefined && record.cpu.foreignPct > maxForeignPct;
+          if (tooNoisy && attempt < maxReruns) {
+            record.discarded = `other work used ${record.cpu!.foreignPct}% of a core during the round`;
+            ctx.log(`[${group}] round ${round}/${rounds} ${scenario.id}: discarded (${record.discarded}); running it again`);
+          }
+          outcome.rounds.push(record);
+          if (!record.discarded) break;
         }
       }
     }
@@ -183,7 +212,7 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
 export function summarizeRounds(scenarios: readonly Scenario[], rounds: readonly RoundRecord[]): FigureSummary[] {
   const summaries: FigureSummary[] = [];
   for (const scenario of scenarios) {
-    const mine = rounds.filter((r) => r.scenario === scenario.id && !r.error);
+    const mine = rounds.filter((r) => r.scenario === scenario.id && !r.error && !r.discarded);
     if (mine.length === 0) continue;
     const reference = scenarios.find((s) => s.group === scenario.group && s.reference);
     const names = [...new Set(mine.flatMap((r) => r.figures.map((f) => f.name)))];
@@ -199,7 +228,7 @@ export function summarizeRounds(scenarios: readonly Scenario[], rounds: readonly
         unit = figure.unit;
         better = figure.better;
         if (!reference) continue;
-        const refRound = rounds.find((r) => r.scenario === reference.id && r.round === record.round && !r.error);
+        const refRound = rounds.find((r) => r.scenario === reference.id && r.round === record.round && !r.error && !r.discarded);
         const refValue = refRound?.figures.find((f) => f.name === name)?.value;
         if (refValue !== undefined && Number.isFinite(refValue) && refValue !== 0) ratios.push(figure.value / refValue);
       }

@@ -50,8 +50,13 @@ export interface RunSizes {
 export interface ScenarioContext {
   /** Sizes of this run. */
   sizes: RunSizes;
-  /** Absolute path of the repository root (where `dist/` lives). */
+  /** Absolute path of the repository root (the servers' working directory). */
   repoRoot: string;
+  /**
+   * The agentjobs CLI to start (`dist/cli/main.js` of this checkout unless `--agentjobs-cli`
+   * points at another build, e.g. to compare two builds of the server).
+   */
+  agentjobsCli: string;
   /** A scratch directory for this run, removed afterwards. */
   workDir: string;
   /** `postgres://…` of the server the peers and agentjobs-on-PostgreSQL use. */
