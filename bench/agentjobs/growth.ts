@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { httpLoad } from '../lib/http-load.js';
+import { sendHttp } from '../lib/http-send.js';
 import { joinLatencies, waitUntil } from '../lib/measure.js';
 import { runOpenLoop } from '../lib/open-loop.js';
 import { NOOP_RESULT } from '../lib/payload.js';
@@ -79,9 +80,8 @@ async function getP99(ctx: ScenarioContext, server: RunningAgentjobs, ids: reado
       op: async ({ seq }) => {
         // A multiplicative hash of seq spreads reads over the sample instead of walking it in order.
         const id = ids[(seq * 2654435761) % ids.length]!;
-        const res = await pools[seq % pools.length]!.request({ method: 'GET', path: `/v1/jobs/${id}`, headers });
-        const text = await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`GET /v1/jobs/${id} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+        const answer = await sendHttp(pools[seq % pools.length]!, { method: 'GET', path: `/v1/jobs/${id}`, headers }, (status) => status !== 200);
+        if (answer.status !== 200) throw new Error(`GET /v1/jobs/${id} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
       },
     });
     if (driven.errors) throw new Error(`${driven.errors} failed GETs: ${driven.firstError}`);

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { sendHttp } from '../lib/http-send.js';
 import { joinLatencies, latencyFigures, waitUntil } from '../lib/measure.js';
 import { runOpenLoop, type OpenLoopResult } from '../lib/open-loop.js';
 import { NOOP_RESULT } from '../lib/payload.js';
@@ -52,10 +53,9 @@ export async function latencyPass(ctx: ScenarioContext, server: RunningAgentjobs
       ratePerSec: ctx.sizes.latencyRate,
       durationMs,
       op: async ({ seq, intendedAt }) => {
-        const res = await pools[seq % pools.length]!.request({ method: 'POST', path: '/v1/jobs', headers, body });
-        const text = await res.body.text();
-        if (res.statusCode !== 202) throw new Error(`dispatch answered ${res.statusCode}: ${text.slice(0, 300)}`);
-        const id = dispatchedId(text);
+        const answer = await sendHttp(pools[seq % pools.length]!, { method: 'POST', path: '/v1/jobs', headers, body }, true);
+        if (answer.status !== 202) throw new Error(`dispatch answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+        const id = dispatchedId(answer.body);
         pass.acceptedAt.set(id, performance.now());
         pass.dueAt.set(id, intendedAt);
       },

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { sendHttp } from '../lib/http-send.js';
 
 /** Options of {@link startProtocolWorker}. */
 export interface ProtocolWorkerOptions {
@@ -59,9 +60,10 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
   const { origins, agentId, token, concurrency, claimLoops = 2, waitSeconds = 5, onClaimed, onCompleted } = options;
   const resultJson = JSON.stringify(options.result);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  // Enough connections for every job's complete plus every loop's long poll.
+  // Enough connections for every job's complete plus every loop's long poll. A Pool costs the
+  // client a little CPU per request to pick a connection; this worker's requests go wherever a
+  // connection is free, which is what a Pool is for.
   const pools = origins.map((origin) => new Pool(origin, { connections: concurrency + claimLoops, pipelining: 1 }));
-  const abort = new AbortController();
   const inFlight = new Set<Promise<void>>();
   const waiters: (() => void)[] = [];
   let running = true;
@@ -82,14 +84,17 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
 
   const complete = async (pool: Pool, jobId: string, leaseToken: string): Promise<void> => {
     try {
-      const res = await pool.request({
-        method: 'POST',
-        path: `/v1/jobs/${jobId}/complete`,
-        headers,
-        body: `{"lease_token":${JSON.stringify(leaseToken)},"result":${resultJson}}`,
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`complete ${jobId} answered ${res.statusCode}: ${text.slice(0, 300)}`);
+      const answer = await sendHttp(
+        pool,
+        {
+          method: 'POST',
+          path: `/v1/jobs/${jobId}/complete`,
+          headers,
+          body: `{"lease_token":${JSON.stringify(leaseToken)},"result":${resultJson}}`,
+        },
+        (status) => status !== 200,
+      );
+      if (answer.status !== 200) throw new Error(`complete ${jobId} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
       completed++;
       onCompleted?.(jobId, performance.now());
     } catch (error) {
@@ -110,18 +115,15 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
       // Reserve the slots before the claim, so two loops cannot both fill the same free slots.
       const want = Math.min(free, share, 100);
       free -= want;
-      let answer: ClaimAnswer;
+      let claimAnswer: ClaimAnswer;
       try {
-        const res = await pool.request({
-          method: 'POST',
-          path: `/v1/agents/${agentId}/claim`,
-          headers,
-          body: JSON.stringify({ max_jobs: want, wait_seconds: waitSeconds }),
-          signal: abort.signal,
-        });
-        const text = await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`claim answered ${res.statusCode}: ${text.slice(0, 300)}`);
-        answer = JSON.parse(text) as ClaimAnswer;
+        const answer = await sendHttp(
+          pool,
+          { method: 'POST', path: `/v1/agents/${agentId}/claim`, headers, body: JSON.stringify({ max_jobs: want, wait_seconds: waitSeconds }) },
+          true,
+        );
+        if (answer.status !== 200) throw new Error(`claim answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+        claimAnswer = JSON.parse(answer.body) as ClaimAnswer;
       } catch (error) {
         release(want);
         if (!running) break;
@@ -131,8 +133,8 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
         continue;
       }
       const at = performance.now();
-      release(want - answer.jobs.length);
-      for (const { job, lease } of answer.jobs) {
+      release(want - claimAnswer.jobs.length);
+      for (const { job, lease } of claimAnswer.jobs) {
         claimed++;
         onClaimed?.(job.id, at);
         // The handler is a no-op: the job is completed as soon as it is claimed.
@@ -160,11 +162,12 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
     },
     async stop() {
       running = false;
-      abort.abort();
       for (const wake of waiters.splice(0)) wake();
+      // Let the jobs in hand complete, then cut the long polls still waiting (destroy fails them,
+      // and a loop that sees `running` false takes that as its signal to end).
+      while (inFlight.size) await Promise.all(inFlight);
+      await Promise.all(pools.map((pool) => pool.destroy()));
       await Promise.all(loops);
-      await Promise.all(inFlight);
-      await Promise.all(pools.map((pool) => pool.close()));
     },
   };
 }

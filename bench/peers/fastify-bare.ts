@@ -1,5 +1,5 @@
 /**
- * Dispatch reference: the bare Fastify endpoint (fastify-bare-server.ts) in its own process,
+ * Dispatch reference: the bare Fastify endpoint (fastify-bare-server.mjs) in its own process,
  * loaded by 64 concurrent keep-alive clients posting the job payload.
  */
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
 import { findFreePort, spawnServer, type SpawnedServer } from '../lib/process.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.ts', import.meta.url));
+const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.mjs', import.meta.url));
 const BODY = JSON.stringify(dispatchBody(PLACEHOLDER_AGENT_ID));
 const HEADERS = { 'content-type': 'application/json' };
 
@@ -42,7 +42,7 @@ export function fastifyBareDispatch(): Scenario {
       server = await spawnServer({
         name: 'bare Fastify server',
         command: process.execPath,
-        args: ['--import', 'tsx', SERVER_SCRIPT, '--port', String(port)],
+        args: [SERVER_SCRIPT, '--port', String(port)],
         cwd: ctx.repoRoot,
         port,
         readyPath: '/healthz',
