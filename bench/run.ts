@@ -156,6 +156,7 @@ async function main(): Promise<number> {
       s.unit,
       formatNumber(s.median),
       `${formatNumber(s.min)}–${formatNumber(s.max)}`,
+      `${s.rounds}${s.noisyRounds ? ` (${s.noisyRounds} noisy)` : ''}`,
       formatRatio(s.ratio),
     ]);
     previous = s.scenario;
@@ -163,7 +164,8 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   console.log(
     `\n${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${options.rounds} rounds${options.quick ? ' (quick)' : ''}; ` +
-      `ratio = median over rounds of (value / reference value in the same round)\n`,
+      `ratio = median over rounds of (value / reference value in the same round); ` +
+      `rounds = clean rounds the median is taken over\n`,
   );
   console.log(
     renderTable(
@@ -173,6 +175,7 @@ async function main(): Promise<number> {
         { header: 'unit' },
         { header: 'median', right: true },
         { header: 'range', right: true },
+        { header: 'rounds', right: true },
         { header: 'ratio vs ref', right: true },
       ],
       rows,

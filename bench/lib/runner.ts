@@ -42,6 +42,11 @@ export interface RoundRecord {
    * left out of medians and ratios.
    */
   discarded?: string;
+  /**
+   * Set on a round kept although other work used more CPU than the limit, because it had been
+   * run again as often as allowed. Medians leave it out when enough clean rounds remain.
+   */
+  noisy?: boolean;
 }
 
 /** A figure reduced over the rounds. */
@@ -64,8 +69,13 @@ export interface FigureSummary {
   min: number;
   /** Largest value. */
   max: number;
-  /** Number of rounds that produced it. */
+  /** Number of rounds the median was taken over. */
   rounds: number;
+  /**
+   * How many of those rounds were noisy (see {@link RoundRecord.noisy}): 0 unless fewer than
+   * half the rounds were clean, in which case the noisy ones are used too.
+   */
+  noisyRounds: number;
   /**
    * Median of per-round ratios to the group reference's figure of the same name; undefined when
    * the reference has no such figure or did not run.
@@ -96,7 +106,7 @@ export interface RunGroupsOptions {
    * the round) is discarded and run again. @default 40
    */
   maxForeignPct?: number;
-  /** How many times one round of one scenario may be run again for that reason. @default 2 */
+  /** How many times one round of one scenario may be run again for that reason. @default 3 */
   maxReruns?: number;
 }
 
@@ -158,7 +168,7 @@ async function runOneRound(scenario: Scenario, round: number, position: number, 
  * connections exist at a time, and each group's rounds sit close together in time.
  */
 export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> {
-  const { scenarios, rounds, ctx, roundTimeoutMs, maxForeignPct = 40, maxReruns = 2 } = options;
+  const { scenarios, rounds, ctx, roundTimeoutMs, maxForeignPct = 40, maxReruns = 3 } = options;
   const outcome: RunOutcome = { rounds: [], failedSetups: [], teardownErrors: [] };
   const groups = [...new Set(scenarios.map((s) => s.group))];
 
@@ -186,6 +196,9 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
           if (tooNoisy && attempt < maxReruns) {
             record.discarded = `other work used ${record.cpu!.foreignPct}% of a core during the round`;
             ctx.log(`[${group}] round ${round}/${rounds} ${scenario.id}: discarded (${record.discarded}); running it again`);
+          } else if (tooNoisy) {
+            record.noisy = true;
+            ctx.log(`[${group}] round ${round}/${rounds} ${scenario.id}: still noisy after ${maxReruns} reruns; kept, marked noisy`);
           }
           outcome.rounds.push(record);
           if (!record.discarded) break;
@@ -206,30 +219,43 @@ export async function runGroups(options: RunGroupsOptions): Promise<RunOutcome> 
 }
 
 /**
+ * The rounds of one scenario that its medians use: the clean ones when they are at least half
+ * of the rounds run, otherwise every kept round (clean or noisy) — a median over one or two
+ * clean rounds would be less trustworthy than one over all of them.
+ */
+function usableRounds(scenarioId: string, rounds: readonly RoundRecord[]): RoundRecord[] {
+  const kept = rounds.filter((r) => r.scenario === scenarioId && !r.error && !r.discarded);
+  const clean = kept.filter((r) => !r.noisy);
+  const roundsRun = new Set(rounds.filter((r) => r.scenario === scenarioId).map((r) => r.round)).size;
+  return clean.length >= Math.ceil(roundsRun / 2) ? clean : kept;
+}
+
+/**
  * Reduces the rounds to one summary per (scenario, figure), in scenario order, with the ratio to
- * the group's reference computed per round and then taken at the median.
+ * the group's reference computed per round (both rounds usable) and then taken at the median.
  */
 export function summarizeRounds(scenarios: readonly Scenario[], rounds: readonly RoundRecord[]): FigureSummary[] {
   const summaries: FigureSummary[] = [];
   for (const scenario of scenarios) {
-    const mine = rounds.filter((r) => r.scenario === scenario.id && !r.error && !r.discarded);
+    const mine = usableRounds(scenario.id, rounds);
     if (mine.length === 0) continue;
     const reference = scenarios.find((s) => s.group === scenario.group && s.reference);
+    const referenceRounds = reference ? usableRounds(reference.id, rounds) : [];
     const names = [...new Set(mine.flatMap((r) => r.figures.map((f) => f.name)))];
     for (const name of names) {
       const values: number[] = [];
       const ratios: number[] = [];
       let unit = '';
       let better: 'higher' | 'lower' = 'higher';
+      let noisyRounds = 0;
       for (const record of mine) {
         const figure = record.figures.find((f) => f.name === name);
         if (!figure || !Number.isFinite(figure.value)) continue;
         values.push(figure.value);
+        if (record.noisy) noisyRounds++;
         unit = figure.unit;
         better = figure.better;
-        if (!reference) continue;
-        const refRound = rounds.find((r) => r.scenario === reference.id && r.round === record.round && !r.error && !r.discarded);
-        const refValue = refRound?.figures.find((f) => f.name === name)?.value;
+        const refValue = referenceRounds.find((r) => r.round === record.round)?.figures.find((f) => f.name === name)?.value;
         if (refValue !== undefined && Number.isFinite(refValue) && refValue !== 0) ratios.push(figure.value / refValue);
       }
       if (values.length === 0) continue;
@@ -245,6 +271,7 @@ export function summarizeRounds(scenarios: readonly Scenario[], rounds: readonly
         min: Math.min(...values),
         max: Math.max(...values),
         rounds: values.length,
+        noisyRounds,
         ...(Number.isFinite(ratio) ? { ratio } : {}),
       });
     }
