@@ -1,6 +1,7 @@
 /**
  * Describes the machine a run was measured on, so that figures are never read without it.
  */
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release, platform, arch } from 'node:os';
 
 /** Machine description stored with the results. */
@@ -9,7 +10,7 @@ export interface MachineInfo {
   cpuModel: string;
   /** Logical cores visible to Node. */
   cores: number;
-  /** Clock speeds (MHz) of each core at the moment of reading; they drift on this machine. */
+  /** Clock speeds (MHz) of each core as reported; the nominal speed in VMs, where the real one drifts. */
   cpuMHz: number[];
   /** Total memory in MiB. */
   totalMemoryMiB: number;
@@ -23,13 +24,26 @@ export interface MachineInfo {
   date: string;
 }
 
+/**
+ * Clock speeds from /proc/cpuinfo: in some VMs (this one) `os.cpus()` reports 0 MHz while the
+ * kernel still shows the nominal speed.
+ */
+function cpuMHz(list: ReturnType<typeof cpus>): number[] {
+  if (list.some((cpu) => cpu.speed > 0)) return list.map((cpu) => cpu.speed);
+  try {
+    return [...readFileSync('/proc/cpuinfo', 'utf8').matchAll(/^cpu MHz\s*:\s*([\d.]+)/gm)].map((m) => Math.round(Number(m[1])));
+  } catch {
+    return list.map((cpu) => cpu.speed);
+  }
+}
+
 /** Reads the machine description now. */
 export function describeMachine(): MachineInfo {
   const list = cpus();
   return {
     cpuModel: list[0]?.model.trim() ?? 'unknown',
     cores: list.length,
-    cpuMHz: list.map((cpu) => cpu.speed),
+    cpuMHz: cpuMHz(list),
     totalMemoryMiB: Math.round(totalmem() / 2 ** 20),
     node: process.version,
     os: `${platform()} ${release()} ${arch()}`,
