@@ -1,0 +1,73 @@
+/**
+ * Dispatch reference: the bare Fastify endpoint (fastify-bare-server.mjs) in its own process,
+ * loaded by 64 concurrent keep-alive clients posting the job payload.
+ */
+import { fileURLToPath } from 'node:url';
+import { processCpuSeconds } from '../lib/cpu.js';
+import { httpLoad } from '../lib/http-load.js';
+import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
+import { findFreePort, spawnServer, type SpawnedServer } from '../lib/process.js';
+import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.mjs', import.meta.url));
+const BODY = JSON.stringify(dispatchBody(PLACEHOLDER_AGENT_ID));
+const HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * Measures `POST /v1/jobs` answered 202 by a Fastify server that stores nothing: the most any
+ * dispatch endpoint on this framework, this machine and this client can reach.
+ */
+export function fastifyBareDispatch(): Scenario {
+  let server: SpawnedServer | undefined;
+  const load = (ctx: ScenarioContext, durationMs: number) =>
+    httpLoad({
+      origins: [server!.origin],
+      connections: ctx.sizes.concurrency,
+      durationMs,
+      expectStatus: 202,
+      request: () => ({ method: 'POST', path: '/v1/jobs', headers: HEADERS, body: BODY }),
+    });
+
+  return {
+    id: 'fastify-bare.dispatch',
+    group: 'dispatch',
+    label: 'Fastify bare 202 (HTTP ceiling)',
+    description:
+      'POST /v1/jobs to a Fastify process that parses the body, mints an id and answers 202 without storing anything; closed loop, keep-alive.',
+    reference: true,
+    requires: [],
+    config: { process: 'separate', logger: false },
+    async setup(ctx) {
+      const port = await findFreePort();
+      server = await spawnServer({
+        name: 'bare Fastify server',
+        command: process.execPath,
+        args: [SERVER_SCRIPT, '--port', String(port)],
+        cwd: ctx.repoRoot,
+        port,
+        readyPath: '/healthz',
+      });
+      // JIT warm-up so the first round does not measure the interpreter.
+      await load(ctx, ctx.sizes.warmupMs);
+    },
+    async run(ctx) {
+      const cpu0 = processCpuSeconds(server!.pid);
+      const result = await load(ctx, ctx.sizes.throughputMs);
+      const serverCpuSeconds = processCpuSeconds(server!.pid) - cpu0;
+      if (result.errors) throw new Error(`${result.errors} failed requests: ${result.firstError}`);
+      const figures: Figure[] = [
+        { name: 'accepted', unit: 'jobs/s', value: result.opsPerSec, better: 'higher' },
+        { name: 'request p50', unit: 'ms', value: result.latency.p50, better: 'lower' },
+        { name: 'request p99', unit: 'ms', value: result.latency.p99, better: 'lower' },
+        // CPU per request shows what a request costs independently of how fast the cores ran.
+        { name: 'server CPU/job', unit: 'µs', value: (serverCpuSeconds * 1e6) / result.ok, better: 'lower' },
+        { name: 'server RSS', unit: 'MB', value: (await server!.rssBytes()) / 1e6, better: 'lower' },
+      ];
+      return figures;
+    },
+    async teardown() {
+      await server?.stop();
+      server = undefined;
+    },
+  };
+}

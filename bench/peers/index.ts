@@ -1,0 +1,20 @@
+/**
+ * The peer scenarios, in the order their rounds run within a group.
+ */
+import type { Scenario } from '../lib/scenario.js';
+import { bullmqAdd, bullmqEndToEnd, bullmqLatency } from './bullmq.js';
+import { fastifyBareDispatch } from './fastify-bare.js';
+import { pgBossEndToEnd, pgBossLatency, pgBossSend } from './pg-boss.js';
+
+/** Every peer scenario, fresh instances (scenarios hold their processes and connections). */
+export function peerScenarios(): Scenario[] {
+  return [
+    fastifyBareDispatch(),
+    bullmqAdd(),
+    pgBossSend(),
+    bullmqEndToEnd(),
+    pgBossEndToEnd(),
+    bullmqLatency(),
+    pgBossLatency(),
+  ];
+}
