@@ -198,7 +198,8 @@ export class PostgresStore implements Store {
   listen(channel: Channel, handler: (key: string) => void): () => void {
     // The LISTEN connection opens with the first listener: commands that only migrate or create a key need none.
     this.listener ??= new NotificationListener({
-      config: this.config,
+      // Named apart from the pool's connections, so that pg_stat_activity shows which one listens.
+      config: { ...this.config, application_name: 'agentjobs-listen' },
       origin: this.origin,
       deliver: (ch, keys) => {
         for (const key of keys) this.bus.emit(ch, key);
@@ -370,10 +371,16 @@ export class PostgresStore implements Store {
   // ---- statements ---------------------------------------------------------------------------------------
 
   private makeTx(client: pg.PoolClient, now: Millis, state: WorkState, notes: Map<Channel, Set<string>> | null): Tx {
+    // One connection runs one statement at a time. Statements a use case starts together (Promise.all) are
+    // chained here rather than left to the driver's own queue, which pg deprecates.
+    let tail: Promise<unknown> = Promise.resolve();
     const query = async (sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult> => {
       const { text, name } = pgStatement(sql);
+      const execute = () => client.query({ text, name, values: params as unknown[] });
+      const run = tail.then(execute, execute);
+      tail = run.catch(() => {});
       try {
-        return await client.query({ text, name, values: params as unknown[] });
+        return await run;
       } catch (error) {
         const failure = classifyPgError(error);
         // The first failure is the one that counts: after it PostgreSQL refuses every statement until rollback.
