@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { createDatabase, dropDatabase } from './support/engines.js';
+import { call } from './support/server.js';
+import { runCli, startServerProcess } from './support/processes.js';
+
+describe('agentjobs migrate on PostgreSQL', () => {
+  it('applies migrations while servers run, from several processes at once, and servers start on a migrated database', async () => {
+    const databaseUrl = await createDatabase();
+    try {
+      // A fresh database: three `migrate` commands race; the advisory lock lets one apply, the others find it done.
+      const first = await Promise.all([1, 2, 3].map(() => runCli(['migrate', '--database-url', databaseUrl])));
+      for (const run of first) {
+        expect(run.stderr).toContain('migrations applied (postgres)');
+        expect(run.code).toBe(0);
+      }
+      const server = await startServerProcess(['--database-url', databaseUrl]);
+      try {
+        const again = await Promise.all([1, 2].map(() => runCli(['migrate'], { DATABASE_URL: databaseUrl })));
+        for (const run of again) expect(run.code).toBe(0);
+        const ready = await call(server.url, 'GET', '/readyz');
+        expect(ready.body).toEqual({ status: 'ready' });
+        const agents = await call(server.url, 'GET', '/v1/agents', undefined, { token: server.firstKey });
+        expect(agents.status).toBe(200);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await dropDatabase(databaseUrl);
+    }
+  });
+});
