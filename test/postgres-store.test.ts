@@ -112,9 +112,42 @@ describe('the PostgreSQL store', () => {
     }
   });
 
-  it('runs a write that lost a deadlock again after its batch commits, applying it exactly once', async () => {
-    // `raw` holds row 2; the batch's first write takes row 1 and its second waits for row 2; then `raw` asks for
-    // row 1: a deadlock. The batch's connection waited first, so PostgreSQL picks it as the victim.
+  it('commits the writes queued in one turn in one transaction, each with its own database time', async () => {
+    const seen = await Promise.all(
+      [1, 2, 3].map(() => a.write(async (tx) => ({ now: tx.now, xid: (await tx.get<{ xid: string }>('SELECT txid_current()::text AS xid'))!.xid }))),
+    );
+    expect(new Set(seen.map((s) => s.xid)).size).toBe(1);
+    expect(seen[2].now).toBeGreaterThanOrEqual(seen[0].now);
+    const later = await a.write(async (tx) => (await tx.get<{ xid: string }>('SELECT txid_current()::text AS xid'))!.xid);
+    expect(later).not.toBe(seen[0].xid);
+  });
+
+  const lockWaiters = async () =>
+    (await raw.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")).rows[0].n as number;
+  const counters = async () => (await raw.query('SELECT id, n FROM counters ORDER BY id')).rows;
+
+  it('runs a write that lost a deadlock again after the other transaction ends, applying it exactly once', async () => {
+    const before = await counters();
+    // The write takes row 1, then waits for row 2, which `raw` holds; then `raw` asks for row 1: a deadlock.
+    // The write's connection waited first, so PostgreSQL picks it as the victim.
+    await raw.query('BEGIN');
+    await raw.query('UPDATE counters SET n = n + 1 WHERE id = 2');
+    let runs = 0;
+    const write = a.write(async (tx) => {
+      runs++;
+      await tx.run('UPDATE counters SET n = n + 1 WHERE id = 1');
+      return tx.run('UPDATE counters SET n = n + 1 WHERE id = 2');
+    });
+    await eventually(async () => (await lockWaiters()) === 1, 5000);
+    await raw.query('UPDATE counters SET n = n + 1 WHERE id = 1');
+    await raw.query('COMMIT');
+    await expect(write).resolves.toBe(1);
+    expect(runs).toBe(2);
+    expect((await counters()).map((r, i) => r.n - before[i].n)).toEqual([2, 2]);
+  });
+
+  it('does not let a batch wait long on a lock while it holds locks of earlier writes: that write goes to a later batch', async () => {
+    const before = await counters();
     await raw.query('BEGIN');
     await raw.query('UPDATE counters SET n = n + 1 WHERE id = 2');
     let secondRuns = 0;
@@ -123,21 +156,14 @@ describe('the PostgreSQL store', () => {
       secondRuns++;
       return tx.run('UPDATE counters SET n = n + 1 WHERE id = 2');
     });
-    await eventually(async () => {
-      const { rows } = await raw.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
-      return rows[0].n === 1;
-    }, 5000);
-    const rawUpdate = raw.query('UPDATE counters SET n = n + 1 WHERE id = 1');
+    // The first write is committed while `raw` still holds row 2: its batch did not wait for it.
     await expect(first).resolves.toBe(1);
-    await rawUpdate;
+    // The second now heads a batch of its own and waits, as the first write of a batch may.
+    await eventually(async () => (await lockWaiters()) === 1, 5000);
     await raw.query('COMMIT');
     await expect(second).resolves.toBe(1);
     expect(secondRuns).toBe(2);
-    const { rows } = await raw.query('SELECT id, n FROM counters ORDER BY id');
-    expect(rows).toEqual([
-      { id: 1, n: 2 },
-      { id: 2, n: 2 },
-    ]);
+    expect((await counters()).map((r, i) => r.n - before[i].n)).toEqual([1, 2]);
   });
 
   it('keeps working when a migration changes the columns of a table it has a prepared SELECT * for', async () => {

@@ -6,6 +6,8 @@ export type PgFailure =
   | 'connection'
   /** The transaction lost a race (serialization failure, deadlock victim) and may simply run again. */
   | 'retry'
+  /** A lock was not granted within the transaction's lock_timeout: run it again later. */
+  | 'busy'
   /**
    * A named prepared statement of this connection no longer fits the table it reads (a migration changed the
    * columns of a `SELECT *` while this server ran): the connection must be dropped, and the work run again.
@@ -31,6 +33,7 @@ export function classifyPgError(error: unknown): PgFailure {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
   if (code === '40001' || code === '40P01') return 'retry';
+  if (code === '55P03') return 'busy';
   // Class 08: connection exception. 57P01–57P03: the server is shutting down, crashed or starting. Class 53:
   // insufficient resources (too many connections, out of memory, disk full).
   if (code.startsWith('08') || /^57P0[1-3]$/.test(code) || code.startsWith('53')) return 'connection';

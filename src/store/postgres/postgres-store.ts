@@ -45,9 +45,10 @@ const dialect: Dialect = {
   jsonText: (column) => `(${column}::json ->> ?::text)`,
 };
 
-// Milliseconds since the epoch, by the database clock. now() is the start of the current transaction: one
-// instant for every write of a batch.
-const NOW_SQL = 'SELECT floor(extract(epoch FROM now()) * 1000)::bigint AS now';
+// Milliseconds since the epoch, by the database clock. clock_timestamp(), not now(): now() is the start of the
+// transaction, and a write late in a batch (or one that waited for a lock) must not grant a lease that is
+// already partly spent. Each write reads it once, before its first statement: that is its `tx.now`.
+const CLOCK_SQL = 'SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now';
 
 // pg_advisory_lock keys of `agentjobs migrate` (two int4: 'agjb' and 1). Session-level: released when the
 // migrating process disconnects, even if it dies half-way.
@@ -55,6 +56,19 @@ const MIGRATION_LOCK = [0x61676a62, 1] as const;
 
 /** How many times a write that lost a deadlock or serialization race is run again before a 503. */
 const MAX_RETRIES = 8;
+
+/**
+ * How long a write may wait for a row lock once its batch already holds locks of earlier writes. Two batches
+ * that each hold rows the other wants would otherwise deadlock, and PostgreSQL only looks for deadlocks after
+ * `deadlock_timeout` (1 s by default) while everything queued behind both waits too. So only the first kept
+ * write of a batch waits as long as it must (it holds nothing of the others'); a later write that meets a lock
+ * held elsewhere gives up after this long, rolls back to its savepoint and goes back to the head of the queue,
+ * where it will be the first write of a coming batch. A batch can therefore never wait on another while
+ * holding locks that the other needs, except for this short while.
+ */
+const LOCK_WAIT_MS = 20;
+/** After this many writes of one batch gave up on a lock, the rest of the batch goes back to the queue untried. */
+const MAX_BUSY_PER_BATCH = 3;
 /** How long the read path trusts the last measured distance between the process clock and the database clock. */
 const CLOCK_SAMPLE_MS = 5000;
 
@@ -85,12 +99,12 @@ types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
  * Writes use group commit, as on SQLite: the writes queued in one turn of the event loop run in one transaction,
  * each inside its own savepoint (a failing write rolls back to it and never undoes another), so one commit —
  * one WAL flush — serves them all. A few batches ("lanes") run at once on separate connections, so a batch
- * waiting for a row lock held by another process does not stop this one. The transaction's start time is its
- * `now`: leases, deadlines and retries are decided by the database clock, which every process shares.
+ * waiting for a row lock held by another process does not stop this one. Each write's `now` is the database
+ * clock as it starts: leases, deadlines and retries are decided by the clock every process shares.
  *
- * A write that loses a deadlock (40P01) or serialization race (40001) is rolled back to its savepoint and run
- * again in a later batch, once this batch's locks are released: its promise settles only after a commit that
- * includes it, so it can never apply twice.
+ * A write that loses a deadlock (40P01) or serialization race (40001), or gives up waiting for a lock (see
+ * LOCK_WAIT_MS), is rolled back to its savepoint and run again in a later batch, once this batch's locks are
+ * released: its promise settles only after a commit that includes it, so it can never apply twice.
  *
  * Wake-ups (`tx.notify`) are collected per batch and sent in the transaction as one `pg_notify` per channel,
  * carrying all the batch's keys: PostgreSQL serialises the commits of notifying transactions (a global lock held
@@ -214,7 +228,7 @@ export class PostgresStore implements Store {
     if (this.closed) throw shuttingDown();
     try {
       const sentAt = Date.now();
-      const { rows } = await this.pool.query<{ now: number }>(NOW_SQL);
+      const { rows } = await this.pool.query<{ now: number }>(CLOCK_SQL);
       this.sampleClock(rows[0].now, sentAt);
       return rows[0].now + this.skew();
     } catch (error) {
@@ -269,19 +283,35 @@ export class PostgresStore implements Store {
     let drop = false;
     let committing = false;
     try {
-      // One round trip opens the transaction, reads the database clock and (for several writes) sets the
-      // first savepoint.
-      const sentAt = Date.now();
-      const opened = (await client.query(`BEGIN; ${NOW_SQL}${single ? '' : '; SAVEPOINT w'}`)) as unknown as pg.QueryResult[];
-      const dbNow = Number(opened[1].rows[0].now);
-      this.sampleClock(dbNow, sentAt);
-      const now = dbNow + this.skew();
-      let rolledBack = false;
       let previousKept = false;
-      for (const write of batch) {
-        // The savepoint `w` always marks the start of the current write. After a write that is kept, it is
-        // released (its changes join the transaction) and set again; after one rolled back to it, it is there.
-        if (!single && previousKept) await client.query('RELEASE SAVEPOINT w; SAVEPOINT w');
+      let limited = false;
+      let rolledBack = false;
+      let busy = 0;
+      for (const [i, write] of batch.entries()) {
+        if (busy >= MAX_BUSY_PER_BATCH) {
+          // Other transactions hold what this batch needs: commit what is done, run the rest later.
+          again.push(write);
+          continue;
+        }
+        // One round trip before each write: open the transaction (first write), keep the previous write by
+        // releasing its savepoint, limit lock waits once this batch holds locks (see LOCK_WAIT_MS), set this
+        // write's savepoint, and read the database clock. After a write rolled back to its savepoint, the
+        // savepoint is still there and the next write runs inside it.
+        let prologue = i === 0 ? 'BEGIN; ' : '';
+        if (!single) {
+          if (previousKept) prologue += 'RELEASE SAVEPOINT w; ';
+          if (previousKept && !limited) {
+            prologue += `SET LOCAL lock_timeout = '${LOCK_WAIT_MS}ms'; `;
+            limited = true;
+          }
+          if (i === 0 || previousKept) prologue += 'SAVEPOINT w; ';
+        }
+        const sentAt = Date.now();
+        const results = (await client.query(prologue + CLOCK_SQL)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const clock = Number((Array.isArray(results) ? results[results.length - 1] : results).rows[0].now);
+        this.sampleClock(clock, sentAt);
+        const now = clock + this.skew();
+
         const state: WorkState = { failure: null, error: null, raw: null };
         const mine = new Map<Channel, Set<string>>();
         let value: unknown;
@@ -309,7 +339,11 @@ export class PostgresStore implements Store {
         } else {
           await client.query('ROLLBACK TO SAVEPOINT w');
         }
-        if ((state.failure === 'retry' || state.failure === 'stale_plan') && write.retries < MAX_RETRIES) {
+        if (state.failure === 'busy') {
+          // Not counted as a retry: at the head of the queue it will be the first write of a batch, which waits.
+          busy++;
+          again.push(write);
+        } else if ((state.failure === 'retry' || state.failure === 'stale_plan') && write.retries < MAX_RETRIES) {
           write.retries++;
           again.push(write);
         } else if (state.failure === 'retry') {
@@ -320,8 +354,9 @@ export class PostgresStore implements Store {
       }
       if (!rolledBack) {
         committing = true;
-        // The NOTIFYs go in the same round trip as the COMMIT, inside the transaction: sent if and only if it commits.
-        await client.query(`${this.notifySql(client, notes)}COMMIT`);
+        // The NOTIFYs go in the same round trip as the COMMIT, inside the transaction: sent if and only if it
+        // commits. The lock PostgreSQL takes to queue them is waited for like any other: no lock_timeout here.
+        await client.query(`${limited ? 'SET LOCAL lock_timeout = 0; ' : ''}${this.notifySql(client, notes)}COMMIT`);
       }
     } catch (error) {
       // BEGIN, a savepoint, the NOTIFY or the COMMIT failed, or the connection broke: nothing of this batch is
@@ -329,11 +364,12 @@ export class PostgresStore implements Store {
       const failure = classifyPgError(error);
       drop = true;
       notes.clear();
-      if (failure === 'retry' || (failure === 'connection' && !committing)) {
-        // Rolled back for certain: run every write again (a broken connection only once, on a fresh one).
-        const retriable = batch.filter((w) => w.retries < (failure === 'retry' ? MAX_RETRIES : 1));
+      const writes = [...batch];
+      if (failure === 'retry' || failure === 'busy' || (failure === 'connection' && !committing)) {
+        // Rolled back for certain: run every write again (after a broken connection only once, on a fresh one).
+        const retriable = writes.filter((w) => w.retries < (failure === 'connection' ? 1 : MAX_RETRIES));
         for (const write of retriable) write.retries++;
-        for (const write of batch) if (!retriable.includes(write)) write.reject(unavailable(error));
+        for (const write of writes) if (!retriable.includes(write)) write.reject(unavailable(error));
         this.requeue(retriable);
         return;
       }
@@ -341,7 +377,7 @@ export class PostgresStore implements Store {
         failure === 'connection'
           ? unavailable(error, 'The connection to the database broke while committing; the change may or may not be stored')
           : unavailable(error, 'The database could not store the change');
-      for (const write of batch) write.reject(answer);
+      for (const write of writes) write.reject(answer);
       return;
     } finally {
       // A connection that broke, or whose prepared statements went stale, is closed rather than reused.
@@ -425,7 +461,7 @@ export class PostgresStore implements Store {
     if (Date.now() - this.clockSampledAt > CLOCK_SAMPLE_MS) {
       const sentAt = Date.now();
       try {
-        const { rows } = await client.query<{ now: number }>(NOW_SQL);
+        const { rows } = await client.query<{ now: number }>(CLOCK_SQL);
         this.sampleClock(rows[0].now, sentAt);
       } catch (error) {
         throw classifyPgError(error) === 'connection' ? unavailable(error) : error;
