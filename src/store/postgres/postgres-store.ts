@@ -38,8 +38,12 @@ export interface PostgresStoreOptions {
 
 const dialect: Dialect = {
   engine: 'postgres',
-  forUpdate: ' FOR UPDATE',
-  forUpdateSkipLocked: ' FOR UPDATE SKIP LOCKED',
+  // NO KEY: we lock rows to change columns that are not keys, which is the lock an UPDATE takes anyway. A plain
+  // FOR UPDATE would also block the FOR KEY SHARE lock that every foreign-key check takes on the row it points
+  // to: each dispatch (jobs.agent_id → agents) would queue behind every claim holding its agent, and each subjob
+  // insert (jobs.parent_job_id → jobs) behind every heartbeat of its parent.
+  forUpdate: ' FOR NO KEY UPDATE',
+  forUpdateSkipLocked: ' FOR NO KEY UPDATE SKIP LOCKED',
   // `json`, not `jsonb`: it only parses the document, where a jsonb cast would also refuse a \u0000 anywhere in it.
   // The explicit ::text picks the `->> text` operator rather than `->> integer`.
   jsonText: (column) => `(${column}::json ->> ?::text)`,
