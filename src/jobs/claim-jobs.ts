@@ -4,7 +4,7 @@ import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
 import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
-import { selectClaimable } from '../store/repo/jobs-repo.js';
+import { hasQueuedJob, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { loadJobJson } from './render-job.js';
@@ -33,8 +33,14 @@ export async function claimJobs(
   const leaseMs = (input.lease_seconds ?? 0) * 1000 || ctx.leaseMs;
   const workerId = input.worker_id ?? null;
   const waitMs = Math.round((input.wait_seconds ?? 0) * 1000);
+  let woken = false;
   const claimed = await waitFor(ctx.store, 'agent', agentId, waitMs, [signal, ctx.shutdown], async () => {
     if (ctx.shutdown.aborted) return null;
+    // A wake-up wakes every worker waiting for the agent, in every process, and one of them gets the job. After
+    // a wake-up, look before taking the agent's lock in a write: the others go back to waiting without queueing
+    // behind it. (The first attempt always writes: it also records the worker as seen.)
+    if (woken && !(await ctx.store.read((tx) => hasQueuedJob(tx, agentId)))) return null;
+    woken = true;
     const jobs = await ctx.store.write((tx) => claimOnce(tx, worker.tenantId, agentId, maxJobs, leaseMs, workerId));
     return jobs.length > 0 ? jobs : null;
   });

@@ -72,6 +72,11 @@ export function listActiveInTree(tx: Tx, rootId: string): Promise<JobRow[]> {
   );
 }
 
+/** True when the agent has a queued job (a look without locks, before a claim takes any). */
+export async function hasQueuedJob(tx: Tx, agentId: string): Promise<boolean> {
+  return (await tx.get("SELECT 1 AS x FROM jobs WHERE agent_id = ? AND status = 'queued' LIMIT 1", [agentId])) !== undefined;
+}
+
 /** The oldest queued jobs of an agent, locked and skipping those another claim holds. */
 export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise<JobRow[]> {
   return tx.all<JobRow>(
