@@ -1,0 +1,357 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { runWorker, type Job, type JobContext, type WorkerHandle } from '../../src/sdk/worker.js';
+import { verifyWebhook } from '../../src/sdk/webhooks.js';
+import { call } from './server.js';
+import type { ServerProcess } from './processes.js';
+
+/** One run of many jobs over several `agentjobs serve` processes sharing one PostgreSQL database. */
+export interface ScaleRunOptions {
+  databaseUrl: string;
+  servers: ServerProcess[];
+  /** An API key of the tenant. */
+  apiKey: string;
+  /** Root jobs; each dispatches `childrenPerRoot` subjobs and waits for them. */
+  roots: number;
+  childrenPerRoot: number;
+  /** SDK workers per server, for each of the two agents. */
+  workersPerServer: number;
+  /** Jobs each worker runs at once. */
+  concurrency: number;
+  leaseSeconds: number;
+  /** `kill -9` one server once this many jobs have completed. */
+  crash?: { server: number; afterCompleted: number };
+  timeoutMs: number;
+  log?: (line: string) => void;
+}
+
+/** What a run found. Every count of a problem must be 0. */
+export interface ScaleRunReport {
+  jobs: number;
+  seconds: number;
+  jobsPerSecond: number;
+  completed: number;
+  /** Jobs that ended failed or cancelled, or never ended. */
+  notCompleted: number;
+  /** Jobs with more than one `job.completed` event, or more than one accepted complete. */
+  duplicateCompletions: number;
+  /** A lease granted while the job's previous lease had not yet expired (in database time). */
+  overlappingLeases: number;
+  /** Status changes of a job that break queued → running → (queued → running)* → end. */
+  invalidTransitions: number;
+  /** Leases beyond each job's first (expired and granted again). */
+  reLeases: number;
+  /** Jobs leased through the crashed server that never completed there and were completed through another. */
+  finishedElsewhere: number;
+  /** Webhook messages that were pending when the server was killed. */
+  pendingAtCrash: number;
+  /** Of those, how many were never delivered. */
+  pendingAtCrashUndelivered: number;
+  webhookMessages: number;
+  /** Messages stored as delivered whose receipt the receiver never saw, or not delivered at all. */
+  webhookMissing: number;
+  /** Receipts beyond the first of a message (at-least-once delivery; allowed). */
+  webhookDuplicates: number;
+  webhookBadSignatures: number;
+  /** Errors the SDK workers survived (network errors against the killed server, mostly). */
+  workerErrors: number;
+}
+
+interface Lease {
+  job: string;
+  token: string;
+  server: number;
+  grantedAt: number;
+  expiresAt: number;
+  completes: number;
+}
+
+/**
+ * Runs the scenario of issue 5's "Must show": SDK workers spread over the servers, root jobs dispatched through
+ * all of them with a webhook observer, each root fanning out to subjobs through `ctx.dispatch`. Every claim,
+ * heartbeat and complete the workers make is recorded (by wrapping their `fetch`, on the real HTTP traffic),
+ * and the database is read at the end, so that the report can tell duplicates and overlapping leases apart
+ * from what at-least-once webhooks allow.
+ */
+export async function runScaleScenario(options: ScaleRunOptions): Promise<ScaleRunReport> {
+  // Whatever the run started is stopped, in reverse order, whether it passed or failed half-way.
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    return await scenario(options, (cleanup) => cleanups.unshift(cleanup));
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+  }
+}
+
+async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Promise<unknown>) => void): Promise<ScaleRunReport> {
+  const { servers, apiKey, leaseSeconds } = options;
+  const log = options.log ?? (() => {});
+  const db = new pg.Client({ connectionString: options.databaseUrl });
+  // The database is dropped after the test; a connection ended that way must not become an uncaught error.
+  db.on('error', () => {});
+  await db.connect();
+  onCleanup(() => db.end());
+  const api = (server: number, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    call(servers[server].url, method, path, body, { token: apiKey, headers });
+
+  const secret = (await api(0, 'GET', '/v1/webhook-secret')).body.secret as string;
+  const receiver = await startReceiver(secret);
+  onCleanup(() => receiver.close());
+  const [planner, helper] = await Promise.all(
+    ['planner', 'helper'].map(async (name) => {
+      const res = await api(0, 'POST', '/v1/agents', { name });
+      if (res.status !== 201) throw new Error(`create agent: ${res.status} ${res.text}`);
+      return { id: res.body.id as string, token: res.body.worker_token as string };
+    }),
+  );
+
+  // ---- workers, with every lease they are granted recorded -----------------------------------------------
+  const leases = new Map<string, Lease>();
+  let workerErrors = 0;
+  const recording =
+    (server: number): typeof fetch =>
+    async (input, init) => {
+      const response = await fetch(input, init);
+      if (!response.ok) return response;
+      const path = new URL(String(input)).pathname;
+      if (path.endsWith('/claim')) {
+        const body = (await response.clone().json()) as { jobs: Array<{ job: Job; lease: { token: string; expires_at: string } }> };
+        for (const { job, lease } of body.jobs) {
+          const expiresAt = Date.parse(lease.expires_at);
+          // expires_at = the claim transaction's database time + the lease asked for: that time is when it was granted.
+          leases.set(lease.token, { job: job.id, token: lease.token, server, grantedAt: expiresAt - leaseSeconds * 1000, expiresAt, completes: 0 });
+        }
+      } else if (path.endsWith('/heartbeat') || path.endsWith('/complete')) {
+        const lease = leases.get(JSON.parse(String(init?.body)).lease_token as string);
+        if (lease && path.endsWith('/complete')) lease.completes++;
+        if (lease && path.endsWith('/heartbeat')) {
+          const body = (await response.clone().json()) as { lease: { expires_at: string } };
+          lease.expiresAt = Math.max(lease.expiresAt, Date.parse(body.lease.expires_at));
+        }
+      }
+      return response;
+    };
+  const constraints = { max_attempts: 50 };
+  const plannerHandler = async (job: Job, ctx: JobContext) => {
+    const handles = [];
+    for (let i = 0; i < options.childrenPerRoot; i++) {
+      handles.push(await ctx.dispatch(helper.id, { objective: `part ${i} of ${job.id}`, constraints }));
+    }
+    const parts = await Promise.all(handles.map((h) => h.result<{ part: string }>()));
+    return { parts: parts.map((p) => p.part) };
+  };
+  const helperHandler = async (job: Job) => {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+    return { part: job.id };
+  };
+  const workers: WorkerHandle[] = [];
+  onCleanup(() => Promise.all(workers.map((w) => w.stop())));
+  for (const [i, server] of servers.entries()) {
+    for (let w = 0; w < options.workersPerServer; w++) {
+      for (const [agent, handler] of [
+        [planner, plannerHandler],
+        [helper, helperHandler],
+      ] as const) {
+        workers.push(
+          runWorker({
+            url: server.url,
+            agentId: agent.id,
+            token: agent.token,
+            concurrency: options.concurrency,
+            leaseSeconds,
+            waitSeconds: 5,
+            fetch: recording(i),
+            onError: () => workerErrors++,
+            handler: handler as (job: Job, ctx: JobContext) => Promise<unknown>,
+          }),
+        );
+      }
+    }
+  }
+
+  // ---- dispatch, through every server; a dispatch to a server that died goes to the next, same key --------
+  const expectedJobs = options.roots * (1 + options.childrenPerRoot);
+  const started = Date.now();
+  let crashed = -1;
+  const live = () => servers.map((_, i) => i).filter((i) => i !== crashed);
+  let next = 0;
+  const dispatchOne = async (n: number) => {
+    for (let attempt = 0; ; attempt++) {
+      const targets = live();
+      const server = targets[(n + attempt) % targets.length];
+      try {
+        const res = await api(
+          server,
+          'POST',
+          '/v1/jobs',
+          { agent_id: planner.id, brief: { objective: `root ${n}`, constraints }, observers: [{ type: 'webhook', url: receiver.url }], metadata: { n: String(n) } },
+          { 'idempotency-key': `root-${n}` },
+        );
+        if (res.status === 202) return;
+        if (res.status < 500) throw new Error(`dispatch: ${res.status} ${res.text}`);
+      } catch (error) {
+        if (attempt > 20) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  let dispatchFailure: unknown = null;
+  const dispatching = Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < options.roots) await dispatchOne(next++);
+    }),
+  ).catch((error: unknown) => {
+    dispatchFailure = error;
+  });
+
+  // ---- wait for every job to end; kill -9 one server on the way --------------------------------------------
+  let pendingAtCrash: string[] = [];
+  let leasesAtCrash: Lease[] = [];
+  const deadline = started + options.timeoutMs;
+  let loggedAt = started;
+  for (;;) {
+    const { rows } = await db.query<{ done: number; ended: number; total: number }>(
+      "SELECT count(*) FILTER (WHERE status = 'completed')::int AS done, count(*) FILTER (WHERE status IN ('completed', 'failed', 'cancelled'))::int AS ended, count(*)::int AS total FROM jobs",
+    );
+    const { done, ended, total } = rows[0];
+    const progress = `${done}/${expectedJobs} completed`;
+    if (Date.now() - loggedAt >= 5000) {
+      log(progress);
+      loggedAt = Date.now();
+    }
+    if (options.crash && crashed < 0 && done >= options.crash.afterCompleted) {
+      crashed = options.crash.server;
+      await servers[crashed].crash();
+      leasesAtCrash = [...leases.values()].filter((l) => l.server === crashed && l.completes === 0);
+      pendingAtCrash = (await db.query<{ id: string }>("SELECT id FROM webhook_messages WHERE status = 'pending'")).rows.map((r) => r.id);
+      log(`killed server ${crashed} (kill -9) at ${done} completed jobs: ${leasesAtCrash.length} leases held through it, ${pendingAtCrash.length} webhook messages pending`);
+    }
+    if (dispatchFailure) throw dispatchFailure;
+    if (total === expectedJobs && ended === expectedJobs) break;
+    if (Date.now() > deadline) throw new Error(`the run did not finish in time: ${progress}, ${ended} ended, ${total} stored`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await dispatching;
+  const seconds = (Date.now() - started) / 1000;
+  log(`${expectedJobs} jobs ended in ${seconds.toFixed(1)} s`);
+
+  // ---- every webhook message delivered (the killed server's claimed ones after their lock expires) ---------
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM webhook_messages WHERE status <> 'delivered'");
+    if (rows[0].n === 0) break;
+    if (Date.now() > deadline + 60_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  log('webhook messages settled; stopping the workers');
+  // Stopped now (again at cleanup, harmlessly): the counts below must not move any more.
+  await Promise.all(workers.map((w) => w.stop()));
+  log('workers stopped');
+
+  // ---- what the database says --------------------------------------------------------------------------------
+  const jobs = (await db.query<{ id: string; status: string }>('SELECT id, status FROM jobs')).rows;
+  const events = (
+    await db.query<{ job_id: string; type: string; data: string }>(
+      "SELECT job_id, type, data FROM events WHERE type IN ('job.queued', 'job.running', 'job.completed', 'job.failed', 'job.cancelled') ORDER BY root_job_id, sequence",
+    )
+  ).rows;
+  const messages = (await db.query<{ id: string; status: string }>('SELECT id, status FROM webhook_messages')).rows;
+
+  const byJob = new Map<string, string[]>();
+  for (const e of events) {
+    const list = byJob.get(e.job_id) ?? [];
+    list.push(e.type);
+    byJob.set(e.job_id, list);
+  }
+  let invalidTransitions = 0;
+  let duplicateCompletions = 0;
+  for (const [, types] of byJob) {
+    if (types.filter((t) => t === 'job.completed').length > 1) duplicateCompletions++;
+    let state = 'none';
+    for (const type of types) {
+      const to = type.slice(4);
+      const allowed = (state === 'none' && to === 'queued') || (state === 'queued' && to === 'running') || (state === 'running' && to !== 'running');
+      if (!allowed) invalidTransitions++;
+      state = to;
+    }
+  }
+  const leasesByJob = new Map<string, Lease[]>();
+  for (const lease of leases.values()) leasesByJob.set(lease.job, [...(leasesByJob.get(lease.job) ?? []), lease]);
+  let overlappingLeases = 0;
+  let reLeases = 0;
+  for (const list of leasesByJob.values()) {
+    list.sort((a, b) => a.grantedAt - b.grantedAt);
+    reLeases += list.length - 1;
+    for (let i = 1; i < list.length; i++) if (list[i].grantedAt < list[i - 1].expiresAt) overlappingLeases++;
+    if (list.filter((l) => l.completes > 0).length > 1) duplicateCompletions++;
+  }
+  const status = new Map(jobs.map((j) => [j.id, j.status]));
+  const finishedElsewhere = leasesAtCrash.filter(
+    (l) => status.get(l.job) === 'completed' && (leasesByJob.get(l.job) ?? []).some((o) => o.server !== crashed && o.grantedAt > l.grantedAt && o.completes > 0),
+  ).length;
+  const delivered = new Set(messages.filter((m) => m.status === 'delivered').map((m) => m.id));
+  const webhookMissing = messages.filter((m) => !delivered.has(m.id) || !receiver.received.has(m.id)).length;
+  const completed = jobs.filter((j) => j.status === 'completed').length;
+  return {
+    jobs: jobs.length,
+    seconds,
+    jobsPerSecond: Math.round(jobs.length / seconds),
+    completed,
+    notCompleted: expectedJobs - completed,
+    duplicateCompletions,
+    overlappingLeases,
+    invalidTransitions,
+    reLeases,
+    finishedElsewhere,
+    pendingAtCrash: pendingAtCrash.length,
+    pendingAtCrashUndelivered: pendingAtCrash.filter((id) => !delivered.has(id)).length,
+    webhookMessages: messages.length,
+    webhookMissing,
+    webhookDuplicates: [...receiver.received.values()].reduce((sum, n) => sum + n - 1, 0),
+    webhookBadSignatures: receiver.badSignatures(),
+    workerErrors,
+  };
+}
+
+/** A webhook receiver on loopback: checks every signature, and refuses the first attempt of one message in 20. */
+async function startReceiver(secret: string) {
+  const received = new Map<string, number>();
+  const refusedOnce = new Set<string>();
+  let bad = 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const id = String(req.headers['webhook-id']);
+      try {
+        verifyWebhook(secret, req.headers, Buffer.concat(chunks));
+      } catch {
+        bad++;
+        res.writeHead(400).end();
+        return;
+      }
+      // Some first attempts fail, so that retries — by whichever server claims the message next — are exercised.
+      if (!received.has(id) && !refusedOnce.has(id) && createHash('sha1').update(id).digest()[0] < 13) {
+        refusedOnce.add(id);
+        res.writeHead(503).end();
+        return;
+      }
+      received.set(id, (received.get(id) ?? 0) + 1);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    received,
+    badSignatures: () => bad,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The servers' HTTP clients keep connections alive; they would hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
