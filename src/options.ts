@@ -1,5 +1,7 @@
 import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
 import { parseDuration, parseDurationList, type Millis } from './domain/time.js';
+import type { Resolver } from './webhooks/address-guard.js';
+import { resolveModelRuntimeOptions, type ModelRuntimeOptions, type ResolvedModelRuntimeOptions } from './runtimes/model/options.js';
 
 /** Options of `agentjobs serve`. Every one is also a flag and an `AGENTJOBS_…` environment variable (see the CLI). */
 export interface ServerOptions {
@@ -29,8 +31,12 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Database time for the SQLite store (tests move it). @default Date.now */
   clock?: () => Millis;
+  /** How webhook host names are resolved (tests pass a fake DNS). @default the system resolver */
+  resolver?: Resolver;
   /** Write the first-start API key to this stream as well as admin.key. @default process.stderr */
   announce?: (line: string) => void;
+  /** The model runtime that runs agents of runtime `model` in this process (see docs/model-agents.md). @default {} */
+  modelRuntime?: ModelRuntimeOptions;
 }
 
 /** Options with every default applied, frozen. */
@@ -46,7 +52,9 @@ export interface ResolvedOptions {
   readonly logLevel: string;
   readonly limits: Readonly<Limits>;
   readonly clock: () => Millis;
+  readonly resolver: Resolver | undefined;
   readonly announce: (line: string) => void;
+  readonly modelRuntime: ResolvedModelRuntimeOptions;
 }
 
 /** Applies defaults and checks values once; the result is passed down as an argument, never read from globals. */
@@ -72,7 +80,9 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       ...(options.bodyLimit != null ? { bodyBytes: options.bodyLimit } : {}),
     }),
     clock: options.clock ?? Date.now,
+    resolver: options.resolver,
     announce: options.announce ?? ((line) => process.stderr.write(`${line}\n`)),
+    modelRuntime: resolveModelRuntimeOptions(options.modelRuntime),
   };
   if (!Number.isInteger(resolved.port) || resolved.port < 0 || resolved.port > 65535) throw new Error(`port ${resolved.port} is not a TCP port (0–65535)`);
   if (resolved.leaseMs < 1000) throw new Error('lease duration must be at least 1s');

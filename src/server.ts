@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +16,7 @@ import { buildApp } from './http/app.js';
 import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
 import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
+import { startModelRunner } from './runtimes/model/model-runner.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -53,7 +55,7 @@ export async function openStore(options: ResolvedOptions, log?: Logger): Promise
 
 /**
  * The composition root: options → store → use cases → HTTP → background loops (timers, webhook delivery,
- * maintenance). Resolves once the server listens.
+ * maintenance, the model runtime). Resolves once the server listens.
  */
 export async function startServer(input: ServerOptions = {}, logger?: Logger): Promise<RunningServer> {
   const options = resolveOptions(input);
@@ -71,12 +73,14 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
   }
 
   const shutdown = new AbortController();
+  // Every long poll (claims, subjob waits, event streams) listens to this signal: hundreds at once is normal.
+  setMaxListeners(0, shutdown.signal);
   const ctx: JobsContext = {
     store,
     limits: options.limits,
     leaseMs: options.leaseMs,
     validators: new SchemaValidators(),
-    checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks }),
+    checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks, resolver: options.resolver }),
     shutdown: shutdown.signal,
   };
 
@@ -88,10 +92,13 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     allowPrivate: options.allowPrivateWebhooks,
     timeoutMs: options.webhookTimeoutMs,
     retrySchedule: options.webhookRetrySchedule,
+    resolver: options.resolver,
   });
   const maintenance = startMaintenanceLoop(ctx, log);
 
   await app.listen({ port: options.port, host: options.host });
+  // Only once listening: a server that failed to start must not hold leases on model jobs.
+  const models = startModelRunner(ctx, options.modelRuntime, log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
@@ -108,6 +115,8 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     close: () =>
       (closing ??= (async () => {
         shutdown.abort();
+        // Before the store closes: model runs are aborted without a report, leaving their leases to expire.
+        await models.stop();
         await app.close();
         await Promise.all([timers.stop(), deliveries.stop(), maintenance.stop()]);
         await store.close();

@@ -398,7 +398,7 @@ describe('the webhook sender', () => {
     const started = Date.now();
     const result = await sender({ ...allow, timeoutMs: 300 }).send(post(`http://127.0.0.1:${target.port}/`));
     expect(result).toMatchObject({ outcome: 'timeout', statusCode: null });
-    expect(Date.now() - started).toBeLessThan(300 + 700);
+    expect(Date.now() - started).toBeLessThan(300 + 2200);
     expect(result.latencyMs).toBeGreaterThanOrEqual(290);
     await closed(target.sockets[0]!);
   });
@@ -407,7 +407,7 @@ describe('the webhook sender', () => {
     const neverResolves: Resolver = () => new Promise(() => {});
     const result = await sender({ ...deny, timeoutMs: 300, resolver: neverResolves }).send(post('https://slow-dns.example/'));
     expect(result.outcome).toBe('timeout');
-    expect(result.latencyMs).toBeLessThan(1000);
+    expect(result.latencyMs).toBeLessThan(2500);
   });
 
   it('reports error statuses with a short excerpt, and 410 as a status the caller acts on', async () => {
@@ -463,7 +463,7 @@ describe('the webhook sender', () => {
 
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: 3 }, () => s.send(post(`http://127.0.0.1:${healthy.port}/`))));
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(2500);
     expect(results.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
     // A slow endpoint holds at most its own pool, not every socket.
     expect(hanging.connections()).toBe(2);

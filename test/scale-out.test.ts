@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, dropDatabase } from './support/engines.js';
 import { call } from './support/server.js';
-import { startServerProcess, type ServerProcess } from './support/processes.js';
+import { spawnServer, type ServerProcess } from './support/process.js';
 import { runScaleScenario } from './support/scale-run.js';
 
 // Issue 5, "Must show": real `agentjobs serve` processes on one PostgreSQL database. PostgreSQL only — this is
@@ -13,7 +16,6 @@ const CHILDREN = 2;
 /** Flags of every server process: short leases and retries, so that a crash is recovered from within seconds. */
 const serveArgs = (databaseUrl: string) => [
   '--database-url', databaseUrl,
-  '--allow-private-webhooks',
   '--lease-duration', '3s',
   '--webhook-retry-schedule', '200ms,500ms,1s,2s,4s,8s',
   '--webhook-timeout', '2s',
@@ -22,14 +24,15 @@ const serveArgs = (databaseUrl: string) => [
 /** Starts three servers at once on a fresh database: they migrate and bootstrap concurrently. */
 async function startCluster(): Promise<{ databaseUrl: string; servers: ServerProcess[]; apiKey: string; stop: () => Promise<void> }> {
   const databaseUrl = await createDatabase();
-  const servers = await Promise.all([0, 1, 2].map(() => startServerProcess(serveArgs(databaseUrl))));
-  const keys = servers.map((s) => s.firstKey).filter((k): k is string => k != null);
+  const dataDirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'agentjobs-cluster-')));
+  const servers = await Promise.all(dataDirs.map((dir) => spawnServer(dir, serveArgs(databaseUrl))));
   return {
     databaseUrl,
     servers,
-    apiKey: keys[0],
+    apiKey: servers.map((s) => s.apiKey).find((k) => k !== '') ?? '',
     stop: async () => {
-      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.all(servers.map((s) => s.kill('SIGTERM')));
+      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
       await dropDatabase(databaseUrl);
     },
   };
@@ -45,7 +48,7 @@ describe('three server processes on one PostgreSQL', () => {
   afterAll(() => cluster?.stop());
 
   it('start together on an empty database: one migrates and creates the first key, the others use them', () => {
-    expect(cluster.servers.filter((s) => s.firstKey != null)).toHaveLength(1);
+    expect(cluster.servers.filter((s) => s.apiKey !== '')).toHaveLength(1);
     expect(cluster.apiKey).toMatch(/^ak_/);
   });
 

@@ -40,7 +40,8 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
     // Long polls and event streams are responses, which these limits do not cover.
     requestTimeout: 30_000,
     http: { headersTimeout: 15_000 } as never,
-    routerOptions: { maxParamLength: 500 },
+    // Long ids must reach the handler and get the same 404 as any unknown id (not a 414 from the router).
+    routerOptions: { maxParamLength: 16_384 },
   }) as unknown as FastifyInstance;
 
   // Bodies are validated strictly: no type coercion, no silent removal of unknown fields (they are errors).

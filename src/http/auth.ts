@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { JobsError } from '../domain/jobs-error.js';
-import { authenticate } from '../jobs/authenticate.js';
+import { Authenticator } from '../jobs/authenticate.js';
 import type { Principal } from '../jobs/context.js';
 import type { Store } from '../store/store.js';
 
@@ -22,13 +22,15 @@ declare module 'fastify' {
  * worker route a worker token; the other kind is 403 (`forbidden`) with a message that says which to use.
  */
 export function registerAuth(app: FastifyInstance, store: Store): void {
+  const authenticator = new Authenticator(store);
+  app.addHook('onClose', async () => authenticator.close());
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const need = request.routeOptions.config?.auth;
     if (!need || need === 'none') return;
     const authorization = request.headers.authorization;
     if (Array.isArray(authorization)) throw new JobsError('unauthenticated', 'Send exactly one Authorization header.');
-    const principal = await authenticate(store, authorization);
+    const principal = await authenticator.authenticate(authorization);
     if (principal.kind !== need) {
       throw new JobsError(
         'forbidden',

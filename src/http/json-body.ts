@@ -20,7 +20,8 @@ export function registerJsonBody(app: FastifyInstance, maxDepth: number): void {
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.headers['content-type'] === undefined && request.method !== 'GET') request.body = {};
   });
-  app.removeContentTypeParser(['application/json']);
+  // JSON only: Fastify's default text/plain parser would let a text body reach validation.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (request, body, done) => {
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset && !/^utf-?8$/i.test(charset)) {

@@ -111,6 +111,8 @@ export async function deleteAgent(ctx: JobsContext, principal: Principal, agentI
     }
     await updateAgent(tx, agent.id, { deleted_at: tx.now });
     tx.notify('agent', agent.id);
+    // Its worker tokens stop working at once, in every process.
+    for (const token of await listWorkerTokens(tx, agent.id)) tx.notify('revoked', token.token_hash);
   });
 }
 

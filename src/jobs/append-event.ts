@@ -15,8 +15,10 @@ export async function appendEvent(
   job: Pick<JobRow, 'id' | 'tenant_id' | 'root_job_id'>,
   type: EventType,
   data: Record<string, unknown>,
+  /** The sequence, when the caller already holds it (a new root's first event is 1). */
+  knownSequence?: number,
 ): Promise<string> {
-  const sequence = await nextTreeSequence(tx, job.root_job_id);
+  const sequence = knownSequence ?? (await nextTreeSequence(tx, job.root_job_id));
   const id = newId('event', tx.now);
   await insertEvent(tx, {
     id,

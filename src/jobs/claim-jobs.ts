@@ -27,6 +27,9 @@ export async function claimJobs(
   signal: AbortSignal,
 ): Promise<ClaimResult> {
   if (worker.kind !== 'worker' || worker.agentId !== agentId) {
+    // Within the token's tenant, say what is wrong; across tenants, the agent does not exist.
+    const sameTenant = await ctx.store.read((tx) => getAgent(tx, worker.tenantId, agentId));
+    if (!sameTenant) throw notFound('agent', agentId);
     throw new JobsError('forbidden', `This worker token belongs to another agent; claim with a worker token of ${agentId}.`);
   }
   const maxJobs = input.max_jobs ?? 1;

@@ -28,7 +28,7 @@ export async function retryDelivery(ctx: JobsContext, principal: Principal, mess
   return ctx.store.write(async (tx) => {
     const message = await getMessage(tx, principal.tenantId, messageId, true);
     if (!message) throw notFound('message', messageId);
-    const patch = { status: 'pending' as const, next_attempt_at: tx.now, locked_until: null };
+    const patch = { status: 'pending' as const, next_attempt_at: tx.now };
     await updateMessage(tx, message.id, patch);
     tx.notify('outbox', '');
     return JSON.stringify({ id: message.id, status: 'pending', next_attempt_at: iso(tx.now) });

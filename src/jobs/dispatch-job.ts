@@ -179,7 +179,8 @@ async function insertNewJob(
     cancel_requested_at: null,
     cancel_code: null,
     transition_seq: 0,
-    event_seq: 0,
+    // A new root's counter starts at its own first event, so that event needs no extra update.
+    event_seq: parent ? 0 : 1,
     created_at: tx.now,
     started_at: null,
     completed_at: null,
@@ -187,7 +188,7 @@ async function insertNewJob(
   };
   job.timer_at = timerAt(job);
   await insertJob(tx, job);
-  await appendEvent(tx, job, 'job.queued', { status: 'queued', attempt: 1 });
+  await appendEvent(tx, job, 'job.queued', { status: 'queued', attempt: 1 }, parent ? undefined : 1);
   tx.notify('agent', agent.id);
   if (job.timer_at != null) tx.notify('timer', '');
   return job;

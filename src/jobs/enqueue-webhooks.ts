@@ -32,7 +32,6 @@ export async function enqueueWebhooks(tx: Tx, job: JobRow): Promise<void> {
       status: 'pending',
       attempts: 0,
       next_attempt_at: tx.now,
-      locked_until: null,
       created_at: tx.now,
       delivered_at: null,
     });

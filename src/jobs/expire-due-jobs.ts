@@ -2,7 +2,7 @@ import { JOB_ERROR_CODES } from '../protocol/errors.js';
 import { cancellationError, dueAction, timerAt, type CancelCode } from '../domain/job-rules.js';
 import { iso } from '../domain/time.js';
 import type { JobRow } from '../store/rows.js';
-import { nextTimerAt, selectDue, updateJob } from '../store/repo/jobs-repo.js';
+import { getJobById, nextTimerAt, selectDue, updateJob } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext } from './context.js';
 import { transition } from './transition.js';
@@ -22,7 +22,11 @@ export async function expireDueJobs(ctx: JobsContext): Promise<number> {
   for (;;) {
     const n = await ctx.store.write(async (tx) => {
       const rows = await selectDue(tx, BATCH);
-      for (const row of rows) await expireOne(tx, row);
+      for (const selected of rows) {
+        // An earlier job of this batch may have changed this one (a parent's timeout cancels its children).
+        const row = await getJobById(tx, selected.id, true);
+        if (row) await expireOne(tx, row);
+      }
       return rows.length;
     });
     total += n;

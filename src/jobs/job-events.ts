@@ -127,7 +127,7 @@ async function openLog(tx: Tx, principal: Principal, jobId: string, after: strin
 }
 
 async function readEvents(tx: Tx, job: JobRow, withSubjobs: boolean, after: number, limit: number): Promise<EventRow[]> {
-  if (!withSubjobs || job.child_count === 0) return listJobEvents(tx, job.id, after, limit);
+  if (!withSubjobs || job.child_count === 0) return listJobEvents(tx, job.root_job_id, job.id, after, limit);
   if (job.parent_job_id == null) return listTreeEvents(tx, job.root_job_id, after, limit, null);
   const ids = subtreeIds(job.id, await listTreeNodes(tx, job.root_job_id));
   return listTreeEvents(tx, job.root_job_id, after, limit, ids);

@@ -26,4 +26,6 @@ export function assertLease(job: JobRow, leaseToken: string, now: number): void 
     throw leaseLost(job.id, 'this lease token is not the current one; a newer attempt holds the job');
   if (job.lease_expires_at != null && job.lease_expires_at <= now)
     throw leaseLost(job.id, `the lease expired at ${iso(job.lease_expires_at)}`);
+  // Past its deadline a job is over, even in the moment before the timer records it.
+  if (job.deadline_at != null && job.deadline_at <= now) throw leaseLost(job.id, `the job ran past its deadline ${iso(job.deadline_at)}`);
 }

@@ -92,4 +92,4 @@ export const WorkerTokenCreated = Type.Object({
   token: Nullable(Type.String({ description: 'Shown once.' })),
 });
 export const WorkerTokenList = Type.Object({ data: Type.Array(WorkerTokenView), next_cursor: Nullable(Type.String()) });
-export const WorkerTokenParams = Type.Object({ agent_id: Type.String({ maxLength: 200 }), token_id: Type.String({ maxLength: 200 }) });
+export const WorkerTokenParams = Type.Object({ agent_id: Type.String(), token_id: Type.String() });

@@ -62,4 +62,18 @@ export const JOB_ERROR_CODES = {
   parentFinished: 'parent_finished',
   agentError: 'agent_error',
   agentDeleted: 'agent_deleted',
+  /** The model runtime: the provider kept failing (after retries) or refused the request. */
+  modelProviderError: 'model_provider_error',
+  /** The model runtime: the provider did not answer within the request timeout (after retries). */
+  modelTimeout: 'model_timeout',
+  /** The model runtime: the environment variable named by `api_key_env` is not set on the server. */
+  modelApiKeyMissing: 'model_api_key_missing',
+  /** The model runtime: the agent's runtime cannot be used as configured (e.g. a disallowed `api_key_env`). */
+  modelConfigError: 'model_config_error',
+  /** The model runtime: the model refused to answer. */
+  modelRefused: 'model_refused',
+  /** The model runtime: the model used all of `max_turns` without a final answer. */
+  modelMaxTurns: 'model_max_turns',
+  /** The result still did not match `brief.output_schema` after the allowed corrections. */
+  outputSchemaMismatch: 'output_schema_mismatch',
 } as const;

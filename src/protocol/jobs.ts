@@ -189,7 +189,7 @@ export const ListJobsQuery = Type.Object(
 
 export const JobList = Page(Type.Ref(Job));
 
-export const JobIdParams = Type.Object({ job_id: Type.String({ maxLength: 200 }) });
+export const JobIdParams = Type.Object({ job_id: Type.String() });
 
 /** The events that may appear in `GET /v1/jobs/{id}/events`. */
 export const EVENT_TYPES = [

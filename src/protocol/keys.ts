@@ -19,12 +19,12 @@ export const ApiKeyCreated = Type.Object({
   key: Nullable(Type.String({ description: 'Shown once (null when an idempotent replay returns the key again).' })),
 });
 export const ApiKeyList = Page(ApiKeyView);
-export const KeyIdParams = Type.Object({ key_id: Type.String({ maxLength: 200 }) });
+export const KeyIdParams = Type.Object({ key_id: Type.String() });
 
 export const WebhookSecret = Type.Object({
   secret: Type.String({ description: 'whsec_…: signs webhooks of observers that have no secret of their own.' }),
   previous_secret_expires_at: NullableTimestamp,
 });
-export const MessageIdParams = Type.Object({ msg_id: Type.String({ maxLength: 200 }) });
+export const MessageIdParams = Type.Object({ msg_id: Type.String() });
 export const Health = Type.Object({ status: Type.String() });
 export const RetryResponse = Type.Object({ id: Id('message'), status: Type.String(), next_attempt_at: Nullable(Timestamp) });

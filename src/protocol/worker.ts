@@ -104,7 +104,7 @@ export const WaitSubjobRequest = Type.Object(
 /** `POST /v1/jobs/{id}/subjobs/{child_id}/cancel`. */
 export const CancelSubjobRequest = Type.Object({ lease_token: LeaseToken }, { additionalProperties: false });
 
-export const SubjobParams = Type.Object({ job_id: Type.String({ maxLength: 200 }), child_id: Type.String({ maxLength: 200 }) });
+export const SubjobParams = Type.Object({ job_id: Type.String(), child_id: Type.String() });
 
 /** `POST /v1/jobs/{id}/tool-calls`. */
 export const ToolCallRequest = Type.Object(
@@ -118,4 +118,4 @@ export const ToolCallRequest = Type.Object(
 export type ToolCallRequest = Static<typeof ToolCallRequest>;
 export const ToolCallResponse = Type.Object({ allowed: Type.Literal(true), event_id: Id('event') });
 
-export const AgentIdParams = Type.Object({ agent_id: Type.String({ maxLength: 200 }) });
+export const AgentIdParams = Type.Object({ agent_id: Type.String() });

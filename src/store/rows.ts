@@ -133,7 +133,6 @@ export interface MessageRow {
   status: 'pending' | 'delivered' | 'failed';
   attempts: number;
   next_attempt_at: Millis | null;
-  locked_until: Millis | null;
   created_at: Millis;
   delivered_at: Millis | null;
 }

@@ -14,7 +14,7 @@ import {
 } from '../store/repo/outbox-repo.js';
 import type { Store } from '../store/store.js';
 import { signingSecrets } from '../jobs/tenants.js';
-import { createWebhookSender, type SendResult, type WebhookSender } from './address-guard.js';
+import { createWebhookSender, type Resolver, type SendResult } from './address-guard.js';
 import { webhookHeaders } from './signing.js';
 
 /** Options of the webhook delivery loop. */
@@ -30,8 +30,8 @@ export interface DeliveryLoopOptions {
   perEndpoint?: number;
   /** POSTs in flight in all. @default 256 */
   maxInFlight?: number;
-  /** The HTTP client (tests may pass one with a fake resolver). */
-  sender?: WebhookSender;
+  /** How host names are resolved. @default the system resolver */
+  resolver?: Resolver;
 }
 
 /** Longest sleep between looks at the outbox: bounds how late a message written by another process is seen. */
@@ -52,7 +52,12 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   // A claimed message stays locked long enough for its endpoint's queue to drain twice over; a loop that dies
   // leaves it to be claimed again after that.
   const lockMs = options.timeoutMs * 2 + 5000;
-  const sender = options.sender ?? createWebhookSender({ allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs, connectionsPerOrigin: perEndpoint });
+  const sender = createWebhookSender({
+    allowPrivate: options.allowPrivate,
+    timeoutMs: options.timeoutMs,
+    connectionsPerOrigin: perEndpoint,
+    resolver: options.resolver,
+  });
   const endpoints = new Map<string, { inFlight: number; queue: MessageRow[] }>();
   const tenants = new Map<string, { row: TenantRow; at: number }>();
   let inFlight = 0;
@@ -86,15 +91,15 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       });
       const attempts = message.attempts + 1;
       if (result.outcome === 'ok') {
-        await updateMessage(tx, message.id, { status: 'delivered', attempts, delivered_at: tx.now, locked_until: null, next_attempt_at: null });
+        await updateMessage(tx, message.id, { status: 'delivered', attempts, delivered_at: tx.now, next_attempt_at: null });
       } else if (result.statusCode === 410) {
-        await updateMessage(tx, message.id, { status: 'failed', attempts, locked_until: null, next_attempt_at: null });
+        await updateMessage(tx, message.id, { status: 'failed', attempts, next_attempt_at: null });
         await disableObserver(tx, message.observer_job_id, message.url);
       } else if (attempts > options.retrySchedule.length) {
-        await updateMessage(tx, message.id, { status: 'failed', attempts, locked_until: null, next_attempt_at: null });
+        await updateMessage(tx, message.id, { status: 'failed', attempts, next_attempt_at: null });
       } else {
         const delay = options.retrySchedule[attempts - 1];
-        await updateMessage(tx, message.id, { attempts, locked_until: null, next_attempt_at: tx.now + jitter(delay) });
+        await updateMessage(tx, message.id, { attempts, next_attempt_at: tx.now + jitter(delay) });
         tx.notify('outbox', '');
       }
     });
@@ -150,9 +155,12 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
           }
           if (overflow.length > 0) await store.write((tx) => releaseMessages(tx, overflow));
           for (const endpoint of new Set(rows.map((r) => r.endpoint))) if (endpoints.has(endpoint)) pump(endpoint);
-          if (rows.length > 0 && rows.length > overflow.length) continue;
+          if (rows.length > overflow.length) continue;
+          // Nothing could be claimed. Messages still due belong to endpoints at their limit: a freed slot pokes
+          // the loop. Otherwise sleep until the next message is due (never a busy spin).
           const next = await store.read(nextMessageDueAt);
-          if (next != null) delay = Math.max(0, Math.min(MAX_SLEEP_MS, next - (await store.now())));
+          if (next != null) delay = Math.min(MAX_SLEEP_MS, Math.max(10, next - (await store.now())));
+          if (skip.length > 0 && next != null && next <= (await store.now())) delay = MAX_SLEEP_MS;
         }
       } catch (error) {
         if (!stopped) log.error({ err: error }, 'webhook delivery loop failed; retrying');

@@ -13,10 +13,20 @@ export const ENGINES: Engine[] = (['sqlite', 'postgres'] as const).filter(
   (engine) => !process.env.TEST_ENGINES || process.env.TEST_ENGINES.split(',').includes(engine),
 );
 
-/** Server options that select an engine: a fresh, empty database for PostgreSQL. */
-export async function engineOptions(engine: Engine): Promise<ServerOptions> {
+// A test that restarts a server on the same data dir must find the same data: on PostgreSQL, the same database.
+const databaseOfDataDir = new Map<string, string>();
+
+/**
+ * Server options that select an engine: on PostgreSQL a fresh, empty database — or, when `dataDir` is given,
+ * the database made for that data dir before (a restart sees what the first server stored).
+ */
+export async function engineOptions(engine: Engine, dataDir?: string): Promise<ServerOptions> {
   if (engine === 'sqlite') return {};
-  return { databaseUrl: await createDatabase() };
+  const known = dataDir ? databaseOfDataDir.get(dataDir) : undefined;
+  if (known) return { databaseUrl: known };
+  const databaseUrl = await createDatabase();
+  if (dataDir) databaseOfDataDir.set(dataDir, databaseUrl);
+  return { databaseUrl };
 }
 
 /** Creates an empty database on the test PostgreSQL server; resolves to its URL. */

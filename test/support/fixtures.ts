@@ -49,3 +49,28 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Moves a job's lease (and timer) into the past, as if its worker had gone silent for longer than the lease:
+ * the timer loop, which looks at least every 500 ms, then acts on it. Time travel by moving timestamps, not by
+ * sleeping.
+ */
+export async function expireLease(server: TestServer, jobId: string): Promise<void> {
+  await server.store.write(async (tx) => {
+    await tx.run('UPDATE jobs SET lease_expires_at = ?, timer_at = ? WHERE id = ?', [tx.now - 1, tx.now - 1, jobId]);
+    tx.notify('timer', '');
+  });
+}
+
+/** Reads a job through the API. */
+export async function getJob(server: TestServer, jobId: string): Promise<any> {
+  const res = await server.api('GET', `/v1/jobs/${jobId}`);
+  if (res.status !== 200) throw new Error(`get job: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** The types of a job's events, in order. */
+export async function eventTypes(server: TestServer, jobId: string, include?: 'subjobs'): Promise<string[]> {
+  const res = await server.api('GET', `/v1/jobs/${jobId}/events?limit=1000${include ? '&include=subjobs' : ''}`);
+  return res.body.data.map((e: any) => e.type);
+}

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { runWorker, type Job, type JobContext, type WorkerHandle } from '../../src/sdk/worker.js';
 import { verifyWebhook } from '../../src/sdk/webhooks.js';
 import { call } from './server.js';
-import type { ServerProcess } from './processes.js';
+import type { ServerProcess } from './process.js';
 
 /** One run of many jobs over several `agentjobs serve` processes sharing one PostgreSQL database. */
 export interface ScaleRunOptions {
@@ -223,7 +223,7 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
     }
     if (options.crash && crashed < 0 && done >= options.crash.afterCompleted) {
       crashed = options.crash.server;
-      await servers[crashed].crash();
+      await servers[crashed].kill('SIGKILL');
       leasesAtCrash = [...leases.values()].filter((l) => l.server === crashed && l.completes === 0);
       pendingAtCrash = (await db.query<{ id: string }>("SELECT id FROM webhook_messages WHERE status = 'pending'")).rows.map((r) => r.id);
       log(`killed server ${crashed} (kill -9) at ${done} completed jobs: ${leasesAtCrash.length} leases held through it, ${pendingAtCrash.length} webhook messages pending`);

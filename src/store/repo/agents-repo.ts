@@ -15,6 +15,18 @@ export function getAgent(tx: Tx, tenantId: string, id: string, lock = false): Pr
   );
 }
 
+/**
+ * The live agents of every tenant whose runtime has this `type` (`model`: the agents the server runs itself).
+ * Across tenants on purpose: only the model runtime calls it, to know which agents to claim jobs for. The
+ * runtime column is JSON text, so the type is read through the dialect's JSON accessor.
+ */
+export function listAgentsByRuntime(tx: Tx, type: string): Promise<AgentRow[]> {
+  return tx.all<AgentRow>(
+    `SELECT * FROM agents WHERE deleted_at IS NULL AND ${tx.dialect.jsonText('runtime')} = ? ORDER BY id`,
+    ['type', type],
+  );
+}
+
 /** A page of a tenant's live agents, newest first. */
 export function listAgents(tx: Tx, tenantId: string, limit: number, beforeId: string | null): Promise<AgentRow[]> {
   return tx.all<AgentRow>(

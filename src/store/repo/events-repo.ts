@@ -12,11 +12,12 @@ export function getEvent(tx: Tx, tenantId: string, id: string): Promise<EventRow
   return tx.get<EventRow>('SELECT * FROM events WHERE id = ? AND tenant_id = ?', [id, tenantId]);
 }
 
-/** Events of one job after a sequence number, in order. */
-export function listJobEvents(tx: Tx, jobId: string, afterSequence: number, limit: number): Promise<EventRow[]> {
-  return tx.all<EventRow>('SELECT * FROM events WHERE job_id = ? AND sequence > ? ORDER BY sequence LIMIT ?', [
-    jobId,
+/** Events of one job after a sequence number, in order (read from its tree's range, which is ordered). */
+export function listJobEvents(tx: Tx, rootId: string, jobId: string, afterSequence: number, limit: number): Promise<EventRow[]> {
+  return tx.all<EventRow>('SELECT * FROM events WHERE root_job_id = ? AND sequence > ? AND job_id = ? ORDER BY sequence LIMIT ?', [
+    rootId,
     afterSequence,
+    jobId,
     limit,
   ]);
 }

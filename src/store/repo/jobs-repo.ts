@@ -85,10 +85,14 @@ export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise
   );
 }
 
-/** Jobs whose timer has fired, earliest first, locked and skipping those another process is handling. */
+/**
+ * Jobs whose timer has fired, earliest first and ancestors before descendants (a parent that times out cancels
+ * its children, rather than each child timing out on the deadline it inherited), locked and skipping those
+ * another process is handling.
+ */
 export function selectDue(tx: Tx, limit: number): Promise<JobRow[]> {
   return tx.all<JobRow>(
-    `SELECT * FROM jobs WHERE timer_at IS NOT NULL AND timer_at <= ? ORDER BY timer_at LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
+    `SELECT * FROM jobs WHERE timer_at IS NOT NULL AND timer_at <= ? ORDER BY timer_at, depth LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
     [tx.now, limit],
   );
 }

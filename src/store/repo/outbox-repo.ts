@@ -21,19 +21,18 @@ export function updateMessage(tx: Tx, id: string, patch: Partial<MessageRow>): P
 }
 
 /**
- * Takes up to `limit` due messages and locks them for `lockMs` so that no other delivery loop (in this or
- * another process) sends them at the same time. A loop that dies leaves the lock to expire.
+ * Takes up to `limit` due messages and moves their due time `lockMs` ahead, so that no other delivery loop (in
+ * this or another process) sends them meanwhile. A loop that dies leaves them due again when that time comes.
  */
 export async function claimDueMessages(tx: Tx, limit: number, lockMs: number, skipEndpoints: string[] = []): Promise<MessageRow[]> {
   const skip = skipEndpoints.length > 0 ? ` AND endpoint NOT IN (${placeholders(skipEndpoints.length)})` : '';
   const rows = await tx.all<MessageRow>(
-    `SELECT * FROM webhook_messages
-      WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)${skip}
+    `SELECT * FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?${skip}
       ORDER BY next_attempt_at LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
-    [tx.now, tx.now, ...skipEndpoints, limit],
+    [tx.now, ...skipEndpoints, limit],
   );
   if (rows.length > 0) {
-    await tx.run(`UPDATE webhook_messages SET locked_until = ? WHERE id IN (${placeholders(rows.length)})`, [
+    await tx.run(`UPDATE webhook_messages SET next_attempt_at = ? WHERE id IN (${placeholders(rows.length)})`, [
       tx.now + lockMs,
       ...rows.map((r) => r.id),
     ]);
@@ -41,9 +40,9 @@ export async function claimDueMessages(tx: Tx, limit: number, lockMs: number, sk
   return rows;
 }
 
-/** Gives claimed messages back unsent (their endpoint was busy), to be claimed again. */
+/** Gives claimed messages back unsent (their endpoint was busy), due again now. */
 export function releaseMessages(tx: Tx, ids: string[]): Promise<number> {
-  return tx.run(`UPDATE webhook_messages SET locked_until = NULL WHERE id IN (${placeholders(ids.length)})`, ids);
+  return tx.run(`UPDATE webhook_messages SET next_attempt_at = ? WHERE id IN (${placeholders(ids.length)})`, [tx.now, ...ids]);
 }
 
 /** Stops deliveries to an observer whose endpoint answered 410 Gone. */
@@ -59,11 +58,9 @@ export async function isObserverDisabled(tx: Tx, observerJobId: string, url: str
   return (await tx.get('SELECT 1 AS x FROM disabled_observers WHERE observer_job_id = ? AND url = ?', [observerJobId, url])) !== undefined;
 }
 
-/** The earliest moment a pending message is due, or null. */
+/** The earliest moment a pending message is due, or null (one step down the partial index). */
 export async function nextMessageDueAt(tx: Tx): Promise<number | null> {
-  const row = await tx.get<{ t: number | null }>(
-    "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at THEN locked_until ELSE next_attempt_at END) AS t FROM webhook_messages WHERE status = 'pending'",
-  );
+  const row = await tx.get<{ t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM webhook_messages WHERE status = 'pending'");
   return row?.t ?? null;
 }
 

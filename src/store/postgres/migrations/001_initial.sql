@@ -116,18 +116,20 @@ CREATE INDEX jobs_parent ON jobs (parent_job_id, id) WHERE parent_job_id IS NOT 
 CREATE INDEX jobs_root ON jobs (root_job_id, id) WHERE parent_job_id IS NOT NULL;
 CREATE INDEX jobs_timer ON jobs (timer_at) WHERE timer_at IS NOT NULL;
 
+-- Clustered by tree and sequence in SQLite (WITHOUT ROWID); here the primary key is the same pair, so a stream
+-- reads a tree's events in order from one range of one b-tree.
 CREATE TABLE events (
-  id           TEXT COLLATE "C" PRIMARY KEY,
-  tenant_id    TEXT COLLATE "C" NOT NULL,
-  job_id       TEXT COLLATE "C" NOT NULL,
   root_job_id  TEXT COLLATE "C" NOT NULL,
   sequence     BIGINT NOT NULL,
+  id           TEXT COLLATE "C" NOT NULL,
+  tenant_id    TEXT COLLATE "C" NOT NULL,
+  job_id       TEXT COLLATE "C" NOT NULL,
   type         TEXT NOT NULL,
   data         TEXT NOT NULL,
-  created_at   BIGINT NOT NULL
+  created_at   BIGINT NOT NULL,
+  PRIMARY KEY (root_job_id, sequence)
 );
-CREATE UNIQUE INDEX events_tree ON events (root_job_id, sequence);
-CREATE INDEX events_job ON events (job_id, sequence);
+CREATE UNIQUE INDEX events_id ON events (id);
 
 CREATE TABLE webhook_messages (
   id                TEXT COLLATE "C" PRIMARY KEY,
@@ -144,8 +146,9 @@ CREATE TABLE webhook_messages (
   body              TEXT NOT NULL,
   status            TEXT NOT NULL,
   attempts          INTEGER NOT NULL DEFAULT 0,
+  -- when the next attempt is due; a claim moves it past the attempt's timeout (a visibility timeout), so a
+  -- message whose sender died is due again then — and any other server process sends it.
   next_attempt_at   BIGINT,
-  locked_until      BIGINT,
   created_at        BIGINT NOT NULL,
   delivered_at      BIGINT
 );

@@ -112,18 +112,19 @@ CREATE INDEX jobs_parent ON jobs (parent_job_id, id) WHERE parent_job_id IS NOT 
 CREATE INDEX jobs_root ON jobs (root_job_id, id) WHERE parent_job_id IS NOT NULL;
 CREATE INDEX jobs_timer ON jobs (timer_at) WHERE timer_at IS NOT NULL;
 
+-- Clustered by tree and sequence: a stream reads a tree's events in order from one range of one b-tree.
 CREATE TABLE events (
-  id           TEXT PRIMARY KEY,
-  tenant_id    TEXT NOT NULL,
-  job_id       TEXT NOT NULL,
   root_job_id  TEXT NOT NULL,
   sequence     INTEGER NOT NULL,
+  id           TEXT NOT NULL,
+  tenant_id    TEXT NOT NULL,
+  job_id       TEXT NOT NULL,
   type         TEXT NOT NULL,
   data         TEXT NOT NULL,
-  created_at   INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX events_tree ON events (root_job_id, sequence);
-CREATE INDEX events_job ON events (job_id, sequence);
+  created_at   INTEGER NOT NULL,
+  PRIMARY KEY (root_job_id, sequence)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_id ON events (id);
 
 CREATE TABLE webhook_messages (
   id                TEXT PRIMARY KEY,
@@ -140,8 +141,9 @@ CREATE TABLE webhook_messages (
   body              TEXT NOT NULL,
   status            TEXT NOT NULL,
   attempts          INTEGER NOT NULL DEFAULT 0,
+  -- when the next attempt is due; a claim moves it past the attempt's timeout (a visibility timeout), so a
+  -- message whose sender died is due again then, and MIN(next_attempt_at) is the loop's next wake-up.
   next_attempt_at   INTEGER,
-  locked_until      INTEGER,
   created_at        INTEGER NOT NULL,
   delivered_at      INTEGER
 );

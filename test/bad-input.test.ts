@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './support/engines.js';
+import { call, startTestServer, type TestServer } from './support/server.js';
+import { claim, createAgent, dispatch } from './support/fixtures.js';
+
+/** One bad request and what it must get. */
+interface BadCase {
+  name: string;
+  method?: string;
+  path?: string;
+  /** JSON body (serialised) or a raw string body. */
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+  /** Which credential to send. @default 'api_key' */
+  as?: 'api_key' | 'worker' | 'none' | 'revoked' | string;
+  status: number;
+  code: string;
+  /** Words the message must contain (it names the field and says how to fix it). */
+  says?: string;
+}
+
+const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+for (const engine of ENGINES) {
+  describe(`bad input gets a clear error and loses nothing (${engine})`, () => {
+    let server: TestServer;
+    let agent: { id: string; token: string };
+    let revokedKey: string;
+    let jobId: string;
+    let lease: string;
+    const cases: BadCase[] = [];
+
+    beforeAll(async () => {
+      server = await startTestServer(engine);
+      agent = await createAgent(server);
+      const key = await server.api('POST', '/v1/keys', { name: 'to revoke' });
+      revokedKey = key.body.key;
+      await server.api('DELETE', `/v1/keys/${key.body.id}`);
+      jobId = await dispatch(server, agent.id);
+      lease = (await claim(server, agent))[0].lease.token;
+    });
+    afterAll(() => server.stop());
+
+    const job = (brief: unknown, extra: Record<string, unknown> = {}) => ({ agent_id: 'AGENT', brief, ...extra });
+    const add = (c: BadCase) => cases.push(c);
+
+    // Malformed JSON and media types
+    add({ name: 'truncated JSON', raw: '{"agent_id": "x", "brief": {', status: 400, code: 'invalid_json', says: 'not valid JSON' });
+    add({ name: 'trailing garbage', raw: '{"agent_id": "x"}xyz', status: 400, code: 'invalid_json' });
+    add({ name: 'empty body with a JSON content type', raw: '', status: 400, code: 'invalid_json', says: 'empty' });
+    // The parser skips a UTF-8 byte-order mark, so the body is then judged on its fields like any other.
+    add({ name: 'a byte-order mark before the JSON', raw: '\ufeff{"agent_id":"x"}', status: 400, code: 'invalid_request', says: 'brief is required' });
+    add({ name: 'a top-level array', body: [], status: 400, code: 'invalid_request', says: 'must be an object' });
+    add({ name: 'a top-level string', body: 'job', status: 400, code: 'invalid_request', says: 'must be an object' });
+    add({ name: 'text/plain', raw: '{}', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' });
+    add({ name: 'charset=utf-16', raw: '{}', headers: { 'content-type': 'application/json; charset=utf-16' }, status: 415, code: 'unsupported_media_type', says: 'UTF-8' });
+    add({ name: 'a gzip Content-Encoding', raw: '{}', headers: { 'content-encoding': 'gzip' }, status: 415, code: 'unsupported_media_type', says: 'uncompressed' });
+    add({ name: 'a body over 2 MiB', raw: JSON.stringify(job({ objective: 'x', context: 'y'.repeat(2.1 * 1024 * 1024) })), status: 413, code: 'payload_too_large' });
+    add({ name: 'JSON nested 10,000 deep', raw: `{"agent_id":"x","metadata":{"a":${deep(10_000)}}}`, status: 400, code: 'invalid_request', says: 'deeper than' });
+    add({ name: 'a __proto__ key', raw: '{"__proto__":{"isAdmin":true},"agent_id":"x"}', status: 400, code: 'invalid_request', says: '__proto__' });
+    add({ name: 'a constructor.prototype key', raw: '{"constructor":{"prototype":{"x":1}},"agent_id":"x"}', status: 400, code: 'invalid_request', says: 'constructor' });
+
+    // Fields of the dispatch
+    add({ name: 'no agent_id', body: { brief: { objective: 'x' } }, status: 400, code: 'invalid_request', says: 'agent_id is required' });
+    add({ name: 'a malformed agent_id', body: { agent_id: 'researcher', brief: { objective: 'x' } }, status: 400, code: 'invalid_request', says: 'agent_id is not in the expected format' });
+    add({ name: 'no brief', body: { agent_id: 'AGENT' }, status: 400, code: 'invalid_request', says: 'brief is required' });
+    add({ name: 'no objective', body: job({ context: 'c' }), status: 400, code: 'invalid_request', says: 'brief.objective is required' });
+    add({ name: 'an empty objective', body: job({ objective: '' }), status: 400, code: 'invalid_request', says: 'brief.objective must not be empty' });
+    add({ name: 'an objective that is a number', body: job({ objective: 42 }), status: 400, code: 'invalid_request', says: 'brief.objective must be a string' });
+    add({ name: 'a context that is an object', body: job({ objective: 'x', context: { a: 1 } }), status: 400, code: 'invalid_request', says: 'brief.context must be a string' });
+    add({ name: 'an objective over 64 KiB', body: job({ objective: 'x'.repeat(65 * 1024) }), status: 413, code: 'payload_too_large', says: 'brief.objective' });
+    add({ name: 'an unknown top-level field (mass assignment)', body: job({ objective: 'x' }, { status: 'completed' }), status: 400, code: 'invalid_request', says: 'status is not a known field' });
+    add({ name: 'an unknown brief field', body: job({ objective: 'x', priority: 1 }), status: 400, code: 'invalid_request', says: 'brief.priority is not a known field' });
+    add({ name: 'metadata that is an array', body: job({ objective: 'x' }, { metadata: [1] }), status: 400, code: 'invalid_request', says: 'metadata must be an object' });
+    add({ name: 'metadata with 51 keys', body: job({ objective: 'x' }, { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) }), status: 400, code: 'invalid_request', says: 'metadata must have at most 50 keys' });
+    add({ name: 'max_attempts 0', body: job({ objective: 'x', constraints: { max_attempts: 0 } }), status: 400, code: 'invalid_request', says: 'brief.constraints.max_attempts must be >= 1' });
+    add({ name: 'max_attempts as a string', body: job({ objective: 'x', constraints: { max_attempts: '3' } }), status: 400, code: 'invalid_request', says: 'brief.constraints.max_attempts must be an integer' });
+    add({ name: 'a fractional max_tokens', body: job({ objective: 'x', constraints: { max_tokens: 1.5 } }), status: 400, code: 'invalid_request', says: 'brief.constraints.max_tokens must be an integer' });
+    add({ name: 'a negative max_duration_seconds', body: job({ objective: 'x', constraints: { max_duration_seconds: -1 } }), status: 400, code: 'invalid_request', says: 'max_duration_seconds' });
+    add({ name: 'observers that is an object', body: job({ objective: 'x' }, { observers: { url: 'x' } }), status: 400, code: 'invalid_request', says: 'observers must be an array' });
+    add({ name: 'an unknown observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['started'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0]' });
+    add({ name: 'an ftp observer URL', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'ftp://example.com/h' }] }), status: 400, code: 'webhook_url_not_allowed', says: 'observers[0].url' });
+    add({ name: 'an observer URL with credentials', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://user:pw@example.com/h' }] }), status: 400, code: 'webhook_url_not_allowed', says: 'observers[0].url' });
+    add({ name: 'a malformed observer secret', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', secret: 'hunter2' }] }), status: 400, code: 'invalid_request', says: 'observers[0].secret' });
+    add({ name: 'eleven observers', body: job({ objective: 'x' }, { observers: Array.from({ length: 11 }, () => ({ type: 'webhook', url: 'https://example.com/h' })) }), status: 400, code: 'invalid_request', says: 'observers must have at most 10 items' });
+    add({ name: 'an output_schema with an unknown type', body: job({ objective: 'x', output_schema: { type: 'nonsense' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema' });
+    add({ name: 'an output_schema with a dangling $ref', body: job({ objective: 'x', output_schema: { $ref: '#/$defs/missing' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema' });
+    add({ name: 'an output_schema that is not an object', body: job({ objective: 'x', output_schema: 'string' }), status: 400, code: 'invalid_request', says: 'brief.output_schema must be an object' });
+    add({ name: 'an Idempotency-Key of 256 characters', body: job({ objective: 'x' }), headers: { 'idempotency-key': 'k'.repeat(256) }, status: 400, code: 'invalid_idempotency_key' });
+
+    // Ids, queries and routes
+    add({ name: 'an unknown job id', method: 'GET', path: '/v1/jobs/job_01hxyz0000000000000000000a', status: 404, code: 'job_not_found' });
+    add({ name: 'a malformed job id', method: 'GET', path: `/v1/jobs/${encodeURIComponent("' OR 1=1--")}`, status: 404, code: 'job_not_found' });
+    add({ name: 'a 10,000-character job id', method: 'GET', path: `/v1/jobs/${'j'.repeat(10_000)}`, status: 404, code: 'job_not_found' });
+    add({ name: 'a path-traversal job id', method: 'GET', path: '/v1/jobs/..%2f..%2fadmin', status: 404, code: 'job_not_found' });
+    add({ name: 'a tampered cursor', method: 'GET', path: '/v1/jobs?cursor=bm90LWFuLWlk', status: 400, code: 'invalid_cursor', says: 'cursor' });
+    add({ name: 'limit=0', method: 'GET', path: '/v1/jobs?limit=0', status: 400, code: 'invalid_request', says: 'query parameter limit must be >= 1' });
+    add({ name: 'limit=1000', method: 'GET', path: '/v1/jobs?limit=1000', status: 400, code: 'invalid_request', says: 'limit must be <= 100' });
+    add({ name: 'limit=abc', method: 'GET', path: '/v1/jobs?limit=abc', status: 400, code: 'invalid_request', says: 'limit must be an integer' });
+    add({ name: 'an unknown status filter', method: 'GET', path: '/v1/jobs?status=done', status: 400, code: 'invalid_request', says: 'status' });
+    add({ name: 'created_after that is not a time', method: 'GET', path: '/v1/jobs?created_after=yesterday', status: 400, code: 'invalid_request', says: 'created_after' });
+    add({ name: 'a __proto__ query parameter', method: 'GET', path: '/v1/jobs?__proto__[x]=1', status: 400, code: 'invalid_request', says: 'not a known field' });
+    add({ name: 'an unknown route', method: 'GET', path: '/v1/nothing', status: 404, code: 'not_found', says: '/docs' });
+
+    // Credentials
+    add({ name: 'no Authorization header', method: 'GET', path: '/v1/jobs', as: 'none', status: 401, code: 'unauthenticated', says: 'Bearer' });
+    add({ name: 'an unknown key', method: 'GET', path: '/v1/jobs', as: 'ak_wrongwrongwrongwrong', status: 401, code: 'unauthenticated' });
+    add({ name: 'a Basic Authorization header', method: 'GET', path: '/v1/jobs', headers: { authorization: 'Basic dXNlcjpwdw==' }, as: 'none', status: 401, code: 'unauthenticated' });
+    add({ name: 'a revoked key', method: 'GET', path: '/v1/jobs', as: 'revoked', status: 401, code: 'unauthenticated' });
+    add({ name: 'a worker token on a client route', method: 'GET', path: '/v1/jobs', as: 'worker', status: 403, code: 'forbidden', says: 'API key' });
+    add({ name: 'an API key on a worker route', path: '/v1/agents/AGENT/claim', body: {}, status: 403, code: 'forbidden', says: 'worker token' });
+
+    // Agents and the worker protocol
+    add({ name: 'an agent with an empty name', path: '/v1/agents', body: { name: '' }, status: 400, code: 'invalid_request', says: 'name must not be empty' });
+    add({ name: 'an agent with max_concurrency 0', path: '/v1/agents', body: { name: 'a', max_concurrency: 0 }, status: 400, code: 'invalid_request', says: 'max_concurrency' });
+    add({ name: 'an empty agent patch', method: 'PATCH', path: '/v1/agents/AGENT', body: {}, status: 400, code: 'invalid_request', says: 'at least 1 field' });
+    add({ name: 'a claim of 0 jobs', path: '/v1/agents/AGENT/claim', body: { max_jobs: 0 }, as: 'worker', status: 400, code: 'invalid_request', says: 'max_jobs must be >= 1' });
+    add({ name: 'a claim that waits 31 s', path: '/v1/agents/AGENT/claim', body: { wait_seconds: 31 }, as: 'worker', status: 400, code: 'invalid_request', says: 'wait_seconds must be <= 30' });
+    add({ name: 'a heartbeat without lease_token', path: '/v1/jobs/JOB/heartbeat', body: {}, as: 'worker', status: 400, code: 'invalid_request', says: 'lease_token is required' });
+    add({ name: 'a heartbeat with another job\'s token', path: '/v1/jobs/JOB/heartbeat', body: { lease_token: 'lt_notthis' }, as: 'worker', status: 409, code: 'lease_lost' });
+    add({ name: 'a fail without a message', path: '/v1/jobs/JOB/fail', body: { lease_token: 'LEASE', error: {} }, as: 'worker', status: 400, code: 'invalid_request', says: 'error.message is required' });
+    add({ name: 'a result over 1 MiB', path: '/v1/jobs/JOB/complete', body: { lease_token: 'LEASE', result: 'r'.repeat(1100 * 1024) }, as: 'worker', status: 413, code: 'payload_too_large', says: 'result' });
+
+    it('has at least 40 cases', () => expect(cases.length).toBeGreaterThanOrEqual(40));
+
+    it('answers each bad request with the documented status, code and a message that names the field, never a stack trace', async () => {
+      const failures: string[] = [];
+      for (const c of cases) {
+        const swap = (s: string) => s.replaceAll('AGENT', agent.id).replaceAll('JOB', jobId).replaceAll('LEASE', lease);
+        const token =
+          c.as === 'none' ? null : c.as === 'worker' ? agent.token : c.as === 'revoked' ? revokedKey : c.as && c.as !== 'api_key' ? c.as : server.apiKey;
+        const headers: Record<string, string> = { ...(c.raw !== undefined ? { 'content-type': 'application/json' } : {}), ...c.headers };
+        const body = c.body === undefined ? undefined : JSON.parse(swap(JSON.stringify(c.body)));
+        const res = await call(server.url, c.method ?? 'POST', swap(c.path ?? '/v1/jobs'), body, { token, headers, raw: c.raw });
+        const problems: string[] = [];
+        if (res.status !== c.status) problems.push(`status ${res.status}`);
+        if (res.body?.error?.code !== c.code) problems.push(`code ${res.body?.error?.code}`);
+        if (c.says && !String(res.body?.error?.message).includes(c.says)) problems.push(`message "${res.body?.error?.message}"`);
+        if (/\n\s+at |node_modules|\.ts:\d+/.test(res.text)) problems.push('stack trace');
+        if (problems.length) failures.push(`${c.name}: ${problems.join(', ')}`);
+      }
+      expect(failures).toEqual([]);
+    });
+
+    it('keeps serving afterwards, with nothing half-written and the prototype untouched', async () => {
+      expect((await server.api('GET', '/healthz')).status).toBe(200);
+      const list = await server.api('GET', `/v1/jobs?agent_id=${agent.id}&limit=100`);
+      expect(list.body.data.map((j: any) => j.id)).toEqual([jobId]);
+      expect(({} as any).isAdmin).toBeUndefined();
+      expect(await dispatch(server, agent.id)).toMatch(/^job_/);
+    });
+
+    it('stores unusual Unicode verbatim and returns it unchanged', async () => {
+      const objective = 'Résumé 🚀 \u202eRTL\u202c zero\u200bwidth \u2028line \u0000nul \ud800lone';
+      const id = await dispatch(server, agent.id, { brief: { objective }, metadata: { 'ключ': '値' } });
+      const got = await server.api('GET', `/v1/jobs/${id}`);
+      // JSON.stringify escapes a lone surrogate, so even that survives the round trip.
+      expect(got.body.brief.objective).toBe(objective);
+      expect(got.body.metadata).toEqual({ 'ключ': '値' });
+    });
+  });
+}
