@@ -4,7 +4,7 @@ import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
 import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
-import { hasQueuedJob, selectClaimable } from '../store/repo/jobs-repo.js';
+import { countRunningJobs, hasQueuedJob, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { loadJobJson } from './render-job.js';
@@ -58,11 +58,12 @@ async function claimOnce(
   leaseMs: number,
   workerId: string | null,
 ): Promise<string[]> {
-  // Locking the agent row (PostgreSQL) serialises claims of one agent, so running_count stays exact.
+  // Locking the agent row (PostgreSQL) serialises the claims of one agent — and its update and deletion — so
+  // the count of its running jobs read below is exact: only a claim makes a job running.
   const agent = await getAgent(tx, tenantId, agentId, true);
   if (!agent) throw notFound('agent', agentId);
   if (workerId && seenLongAgo(agentId, workerId, tx.now)) await touchWorker(tx, agentId, workerId);
-  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - agent.running_count);
+  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - (await countRunningJobs(tx, agentId)));
   if (room <= 0) return [];
   const rows = await selectClaimable(tx, agentId, room);
   const claimed: string[] = [];
