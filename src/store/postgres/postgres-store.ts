@@ -18,7 +18,13 @@ export interface PostgresStoreOptions {
   connectionString: string;
   /** Connections in the pool, shared by reads and write transactions (one more is used for LISTEN). @default 10 */
   poolSize?: number;
-  /** Write transactions in flight at once, each on its own connection. @default 2 */
+  /**
+   * Write transactions this process runs at once, each on its own connection. @default 1 — like SQLite's single
+   * writer, per process: the batches of one process would mostly contend for the same rows (the agent a claim
+   * locks, the root whose event counter a transition bumps), and in the three-server scale-out run on a two-core
+   * machine two lanes per process were slower and let more leases lapse than one. Processes add the
+   * concurrency.
+   */
   lanes?: number;
   /**
    * Most writes committed together in one transaction. @default 64 — each write of a batch runs in its own
@@ -102,9 +108,9 @@ types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
  *
  * Writes use group commit, as on SQLite: the writes queued in one turn of the event loop run in one transaction,
  * each inside its own savepoint (a failing write rolls back to it and never undoes another), so one commit —
- * one WAL flush — serves them all. A few batches ("lanes") run at once on separate connections, so a batch
- * waiting for a row lock held by another process does not stop this one. Each write's `now` is the database
- * clock as it starts: leases, deadlines and retries are decided by the clock every process shares.
+ * one WAL flush — serves them all. While a batch runs, new writes queue for the next one (or for another
+ * "lane", when more than one is configured). Each write's `now` is the database clock as it starts: leases,
+ * deadlines and retries are decided by the clock every process shares.
  *
  * A write that loses a deadlock (40P01) or serialization race (40001), or gives up waiting for a lock (see
  * LOCK_WAIT_MS), is rolled back to its savepoint and run again in a later batch, once this batch's locks are
@@ -145,7 +151,7 @@ export class PostgresStore implements Store {
       application_name: 'agentjobs',
       keepAlive: true,
     };
-    this.lanes = Math.max(1, options.lanes ?? 2);
+    this.lanes = Math.max(1, options.lanes ?? 1);
     this.maxBatch = Math.max(1, options.maxBatch ?? 64);
     const max = Math.max(this.lanes + 1, options.poolSize ?? poolSize ?? 10);
     this.pool = new pg.Pool({ ...this.config, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
