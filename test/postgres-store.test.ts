@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobsError } from '../src/domain/jobs-error.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
 import { numberPlaceholders } from '../src/store/postgres/statements.js';
@@ -42,6 +42,10 @@ describe('the PostgreSQL store', () => {
     await raw.connect();
     await raw.query('CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
     await raw.query('INSERT INTO counters VALUES (1, 0), (2, 0)');
+  });
+  // A test that fails half-way must not leave `raw` inside its transaction for the next ones.
+  afterEach(async () => {
+    await raw.query('ROLLBACK').catch(() => {});
   });
   afterAll(async () => {
     await raw.end();
@@ -129,7 +133,8 @@ describe('the PostgreSQL store', () => {
   it('runs a write that lost a deadlock again after the other transaction ends, applying it exactly once', async () => {
     const before = await counters();
     // The write takes row 1, then waits for row 2, which `raw` holds; then `raw` asks for row 1: a deadlock.
-    // The write's connection waited first, so PostgreSQL picks it as the victim.
+    // The backend that looks for deadlocks first is the victim; `raw` looks only after 10 s, so it is the write.
+    await raw.query("SET deadlock_timeout = '10s'");
     await raw.query('BEGIN');
     await raw.query('UPDATE counters SET n = n + 1 WHERE id = 2');
     let runs = 0;
@@ -141,6 +146,7 @@ describe('the PostgreSQL store', () => {
     await eventually(async () => (await lockWaiters()) === 1, 5000);
     await raw.query('UPDATE counters SET n = n + 1 WHERE id = 1');
     await raw.query('COMMIT');
+    await raw.query('RESET deadlock_timeout');
     await expect(write).resolves.toBe(1);
     expect(runs).toBe(2);
     expect((await counters()).map((r, i) => r.n - before[i].n)).toEqual([2, 2]);
