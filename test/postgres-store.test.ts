@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobsError } from '../src/domain/jobs-error.js';
 import { PostgresStore } from '../src/store/postgres/postgres-store.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { numberPlaceholders } from '../src/store/postgres/statements.js';
 import { encodePayloads, decodePayload } from '../src/store/postgres/notifications.js';
 import { insertTenant } from '../src/store/repo/auth-repo.js';
@@ -211,6 +215,45 @@ describe('the PostgreSQL store', () => {
       }, 10_000, 100);
     } finally {
       stop();
+    }
+  });
+
+  it('adds the distance of a moved clock to database time, so tests can move time on both engines', async () => {
+    const ahead = new PostgresStore({ connectionString: url, clock: () => Date.now() + 3_600_000 });
+    try {
+      const real = await a.now();
+      const moved = await ahead.write(async (tx) => tx.now);
+      expect(moved - real).toBeGreaterThan(3_600_000 - 5000);
+      expect(moved - real).toBeLessThan(3_600_000 + 5000);
+      expect((await ahead.now()) - (await a.now())).toBeGreaterThan(3_600_000 - 5000);
+    } finally {
+      await ahead.close();
+    }
+  });
+
+  it('has the same tables, columns and indexes as the SQLite schema', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentjobs-schema-'));
+    const sqlite = new SqliteStore({ path: join(dir, 'schema.db') });
+    try {
+      await sqlite.migrate();
+      const sqliteColumns = await sqlite.read((tx) =>
+        tx.all<{ t: string; c: string }>("SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'"),
+      );
+      const sqliteIndexes = await sqlite.read((tx) =>
+        tx.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'"),
+      );
+      const pgColumns = (
+        await raw.query<{ t: string; c: string }>(
+          "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'counters'",
+        )
+      ).rows;
+      const pgIndexes = (await raw.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'")).rows;
+      const key = (r: { t: string; c: string }) => `${r.t}.${r.c}`;
+      expect(pgColumns.map(key).sort()).toEqual(sqliteColumns.map(key).sort());
+      expect(pgIndexes.map((r) => r.name).sort()).toEqual(sqliteIndexes.map((r) => r.name).sort());
+    } finally {
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

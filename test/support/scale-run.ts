@@ -30,7 +30,10 @@ export interface ScaleRunOptions {
 /** What a run found. Every count of a problem must be 0. */
 export interface ScaleRunReport {
   jobs: number;
+  /** From the first dispatch until every job had ended. */
   seconds: number;
+  /** From the first dispatch until every webhook message was delivered. */
+  webhooksSeconds: number;
   jobsPerSecond: number;
   completed: number;
   /** Jobs that ended failed or cancelled, or never ended. */
@@ -268,7 +271,8 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
     if (Date.now() > deadline + 60_000) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  log('webhook messages settled; stopping the workers');
+  const webhooksSeconds = (Date.now() - started) / 1000;
+  log(`webhook messages settled after ${webhooksSeconds.toFixed(1)} s; stopping the workers`);
   // Stopped now (again at cleanup, harmlessly): the counts below must not move any more.
   await Promise.all(workers.map((w) => w.stop()));
   log('workers stopped');
@@ -329,6 +333,7 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
   return {
     jobs: jobs.length,
     seconds,
+    webhooksSeconds,
     jobsPerSecond: Math.round(jobs.length / seconds),
     completed,
     notCompleted: expectedJobs - completed,

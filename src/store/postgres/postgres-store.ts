@@ -253,11 +253,6 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  /** Runs SQL outside any batch (several statements allowed): for tests and maintenance tools only. */
-  async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
-  }
-
   // ---- group commit -------------------------------------------------------------------------------------
 
   private scheduleFlush(): void {
