@@ -75,7 +75,6 @@ const PING_TIMEOUT_MS = 10_000;
  */
 export class NotificationListener {
   private stopped = false;
-  private client: pg.Client | null = null;
   private breakNow: (() => void) | null = null;
   private readonly done: Promise<void>;
 
@@ -93,7 +92,8 @@ export class NotificationListener {
   private async run(): Promise<void> {
     let delay = 100;
     while (!this.stopped) {
-      const client = new pg.Client(this.options.config);
+      // A connection attempt to an unreachable host would otherwise wait for the operating system's TCP timeout.
+      const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...this.options.config });
       let markBroken!: () => void;
       const broken = new Promise<void>((resolve) => (markBroken = resolve));
       this.breakNow = markBroken;
@@ -112,14 +112,12 @@ export class NotificationListener {
         };
         await orBroken(client.connect());
         await orBroken(client.query(Object.values(PG_CHANNELS).map((channel) => `LISTEN ${channel}`).join('; ')));
-        this.client = client;
         delay = 100;
         this.options.connected();
         await this.watch(client, broken);
       } catch (error) {
         if (!this.stopped) this.options.onError(error);
       } finally {
-        this.client = null;
         client.removeAllListeners('notification');
         // end() on a connection that already broke may never settle: do not wait for it.
         client.end().catch(() => {});

@@ -202,7 +202,8 @@ export class PostgresStore implements Store {
         if (state.failure) throw state.error;
         return value;
       } catch (error) {
-        drop = state.failure === 'connection' || state.failure === 'stale_plan';
+        // A connection that broke (also while reading the clock) or holds stale prepared statements is closed.
+        drop = state.failure === 'connection' || state.failure === 'stale_plan' || (error instanceof JobsError && error.code === 'unavailable');
         if (state.failure === 'stale_plan' && attempt === 0) continue;
         throw error;
       } finally {
