@@ -36,7 +36,7 @@ const children = Number(values.children);
 const leaseSeconds = Number(values['lease-seconds']);
 
 const postgres = values['admin-url'] ? { adminUrl: values['admin-url'], stop: async () => {} } : await startThrowawayPostgres();
-const databaseUrl = await createDatabase(postgres.adminUrl);
+const databaseUrl = await createDatabase(postgres.adminUrl, 'bench');
 let failed = false;
 try {
   const dataDirs = Array.from({ length: Number(values.servers) }, () => mkdtempSync(join(tmpdir(), 'agentjobs-bench-')));

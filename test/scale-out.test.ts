@@ -10,7 +10,7 @@ import { runScaleScenario } from './support/scale-run.js';
 // Issue 5, "Must show": real `agentjobs serve` processes on one PostgreSQL database. PostgreSQL only — this is
 // what the PostgreSQL store is for. The full 10,000-job run is `npx tsx bench/scale-out.ts` (figures in the
 // report of the issue); here the same scenario runs at a size that keeps `npm test` quick on a small machine.
-const ROOTS = Number(process.env.SCALE_OUT_ROOTS ?? 300);
+const ROOTS = Number(process.env.SCALE_OUT_ROOTS ?? 334);
 const CHILDREN = 2;
 
 /** Flags of every server process: short leases and retries, so that a crash is recovered from within seconds. */

@@ -31,7 +31,7 @@ export async function engineOptions(engine: Engine, dataDir?: string): Promise<S
 
 /** Creates an empty database on the test PostgreSQL server; resolves to its URL. */
 export function createDatabase(): Promise<string> {
-  return databases.createDatabase(adminUrl());
+  return databases.createDatabase(adminUrl(), inject('testRun'));
 }
 
 /** Drops a database made by {@link createDatabase}. */

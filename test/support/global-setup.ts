@@ -1,10 +1,13 @@
 import type { TestProject } from 'vitest/node';
+import { dropRunDatabases, newRunId } from './databases.js';
 import { startThrowawayPostgres } from './embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** A superuser connection to the PostgreSQL server of this run; tests create their databases through it. */
     pgAdminUrl: string;
+    /** This run's id: the prefix of the databases it creates. */
+    testRun: string;
   }
 }
 
@@ -14,10 +17,12 @@ declare module 'vitest' {
  * so test files run in parallel without seeing each other.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const run = newRunId();
+  project.provide('testRun', run);
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
     project.provide('pgAdminUrl', given);
-    return async () => {};
+    return () => dropRunDatabases(given, run);
   }
   const postgres = await startThrowawayPostgres();
   project.provide('pgAdminUrl', postgres.adminUrl);
