@@ -17,6 +17,8 @@ import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
 import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
 import { startModelRunner } from './runtimes/model/model-runner.js';
+import { createMetrics } from './http/metrics.js';
+import { dashboardPlugin } from './dashboard/plugin.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -84,7 +86,8 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     shutdown: shutdown.signal,
   };
 
-  const app = await buildApp(ctx, { logger: log, version });
+  const metrics = createMetrics(store);
+  const app = await buildApp(ctx, { logger: log, version, plugins: [dashboardPlugin, metrics.plugin] });
   const timers = startTimerLoop(ctx, log);
   const deliveries = startDeliveryLoop({
     store,
@@ -93,6 +96,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     timeoutMs: options.webhookTimeoutMs,
     retrySchedule: options.webhookRetrySchedule,
     resolver: options.resolver,
+    onAttempt: metrics.webhookAttempt,
   });
   const maintenance = startMaintenanceLoop(ctx, log);
 
@@ -117,7 +121,12 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
         shutdown.abort();
         // Before the store closes: model runs are aborted without a report, leaving their leases to expire.
         await models.stop();
+        // In-flight requests get a grace period to finish; then connections still open — a keep-alive socket
+        // that never sent a request, a slow client — are closed rather than holding the shutdown for a minute.
+        const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+        app.server.closeIdleConnections();
         await app.close();
+        clearTimeout(force);
         await Promise.all([timers.stop(), deliveries.stop(), maintenance.stop()]);
         await store.close();
       })()),

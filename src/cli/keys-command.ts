@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { resolveOptions } from '../options.js';
-import { openStore } from '../server.js';
-import { createKeyForTenant } from '../jobs/tenants.js';
 import { dataDirOption, databaseUrlOption, type Io } from './program.js';
+import { runClient, withClientOptions, type ClientFlags } from './client-command.js';
+import { formatTime, table } from './format.js';
 
 /**
  * `agentjobs keys create [--tenant NAME]`: run beside the server against the same data dir or database, creates
- * an API key — and the tenant, if new — and prints it once.
+ * an API key — and the tenant, if new — and prints it once. `keys list` and `keys revoke` go through the API,
+ * with the caller's key, for the caller's tenant.
  */
 export function keysCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   const keys = program.command('keys').description('manage API keys');
@@ -19,6 +20,8 @@ export function keysCommand(program: Command, io: Io, setExit: (code: number) =>
     .addOption(databaseUrlOption())
     .option('--json', 'print JSON')
     .action(async (flags: { tenant: string; name?: string; dataDir: string; databaseUrl?: string; json?: boolean }) => {
+      // The store's modules load only for this command, so client commands start fast.
+      const [{ openStore }, { createKeyForTenant }] = await Promise.all([import('../server.js'), import('../jobs/tenants.js')]);
       const options = resolveOptions({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? io.env.DATABASE_URL });
       const store = await openStore(options);
       try {
@@ -32,4 +35,34 @@ export function keysCommand(program: Command, io: Io, setExit: (code: number) =>
       }
       setExit(0);
     });
+
+  withClientOptions(keys.command('list').description("list the API keys of your tenant (hints only: keys are shown once)")).action(
+    async (flags: ClientFlags) =>
+      runClient(io, flags, setExit, async (ctx) => {
+        const page = await ctx.client.listKeys();
+        if (ctx.json) return ctx.printJson(page);
+        for (const line of table(
+          page.data,
+          [
+            { header: 'ID', value: (k) => k.id },
+            { header: 'NAME', value: (k) => k.name ?? '—', max: 30 },
+            { header: 'HINT', value: (k) => k.hint },
+            { header: 'CREATED', value: (k) => formatTime(k.created_at) },
+            { header: 'REVOKED', value: (k) => (k.revoked_at ? ctx.style.red(formatTime(k.revoked_at)) : '—') },
+          ],
+          ctx.style.dim,
+        ))
+          ctx.out(line);
+      }),
+  );
+
+  withClientOptions(
+    keys.command('revoke').description('revoke an API key at once (requests with it get 401)').argument('<key>', 'key id (key_…)'),
+  ).action(async (keyId: string, flags: ClientFlags) =>
+    runClient(io, flags, setExit, async (ctx) => {
+      const key = await ctx.client.revokeKey(keyId);
+      if (ctx.json) return ctx.printJson(key);
+      ctx.out(`${key.id} revoked at ${formatTime(key.revoked_at)}`);
+    }),
+  );
 }

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { resolveOptions } from '../options.js';
-import { openStore } from '../server.js';
 import { dataDirOption, databaseUrlOption, type Io } from './program.js';
 
 /** `agentjobs migrate`: applies pending migrations; safe while other processes run. */
@@ -11,6 +10,7 @@ export function migrateCommand(program: Command, io: Io): void {
     .addOption(dataDirOption())
     .addOption(databaseUrlOption())
     .action(async (flags: { dataDir: string; databaseUrl?: string }) => {
+      const { openStore } = await import('../server.js');
       const options = resolveOptions({ dataDir: flags.dataDir, databaseUrl: flags.databaseUrl ?? io.env.DATABASE_URL });
       const store = await openStore(options);
       try {

@@ -1,8 +1,15 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { serveCommand } from './serve-command.js';
 import { keysCommand } from './keys-command.js';
 import { migrateCommand } from './migrate-command.js';
+import { agentsCommand } from './agents-command.js';
+import { dispatchCommand } from './dispatch-command.js';
+import { jobsCommands } from './jobs-command.js';
+import { watchCommand } from './watch-command.js';
+import { eventsCommand } from './events-command.js';
+import { deliveriesCommand } from './deliveries-command.js';
+import { EXIT } from './exit-codes.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -12,6 +19,10 @@ export interface Io {
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
+  /** The terminal's size, when stdout is one (`watch` fits its frame to it). */
+  size?: () => { columns: number; rows: number };
+  /** Reads all of stdin (`--context @-`). */
+  readStdin?: () => Promise<string>;
 }
 
 /** The `agentjobs` command. Resolves to the exit code. */
@@ -20,13 +31,28 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     .description('Dispatch jobs to AI agents: structured briefs, asynchronous runs, signed webhooks, observable job trees.')
     .version(version)
     .showHelpAfterError()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Usage errors become exit code 64 (below) instead of commander's process.exit(1), which would be mistaken
+    // for a failed job. Set before the subcommands are added: they inherit it.
+    .exitOverride();
   let exitCode: number | undefined;
   const setExit = (code: number) => (exitCode = code);
   serveCommand(program, io);
+  agentsCommand(program, io, setExit);
+  dispatchCommand(program, io, setExit);
+  jobsCommands(program, io, setExit);
+  watchCommand(program, io, setExit);
+  eventsCommand(program, io, setExit);
+  deliveriesCommand(program, io, setExit);
   keysCommand(program, io, setExit);
   migrateCommand(program, io);
-  await program.parseAsync(argv);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // --help and --version end with code 0; every other commander error is bad usage.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
   return exitCode;
 }
 
@@ -36,6 +62,12 @@ function processIo(): Io {
     err: (text) => process.stderr.write(text),
     env: process.env,
     isTTY: Boolean(process.stdout.isTTY),
+    size: () => ({ columns: process.stdout.columns ?? 100, rows: process.stdout.rows ?? 40 }),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   };
 }
 

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { startServer } from '../server.js';
 import type { ServerOptions } from '../options.js';
 import { dataDirOption, databaseUrlOption, type Io } from './program.js';
 
@@ -36,6 +35,8 @@ export function serveCommand(program: Command, io: Io): void {
         logLevel: String(flags.logLevel),
         announce: (line) => io.err(`${line}\n`),
       };
+      // Loaded here, not at the top: client commands should not pay for the server's modules at start-up.
+      const { startServer } = await import('../server.js');
       const server = await startServer(options);
       io.err(`agentjobs: listening on ${server.url} (dashboard ${server.url}/, API docs ${server.url}/docs)\n`);
       await new Promise<void>((resolve) => {

@@ -304,6 +304,8 @@ async function runJob(transport: Transport, options: WorkerOptions, claimed: Cla
 
   try {
     if (why === 'lease_lost') return;
+    // Progress reported just before the handler returned is still waiting for its heartbeat: send it first.
+    if (progress && why === null) await heartbeat();
     if (why === 'cancel') {
       await report(transport, `${base}/fail`, { lease_token: leaseToken, tokens_used: tokens, error: { code: 'cancelled', message: 'The worker stopped the job because its cancel was requested.' } });
       return;

@@ -32,6 +32,8 @@ export interface DeliveryLoopOptions {
   maxInFlight?: number;
   /** How host names are resolved. @default the system resolver */
   resolver?: Resolver;
+  /** Told of every attempt once it is decided, before it is recorded (metrics count them by outcome). Must not throw. */
+  onAttempt?: (result: SendResult) => void;
 }
 
 /** Longest sleep between looks at the outbox: bounds how late a message written by another process is seen. */
@@ -115,6 +117,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       const headers = webhookHeaders({ secrets: await secretsFor(message, now), msgId: message.id, timestamp, body: message.body });
       result = await sender.send({ url: message.url, headers: { ...headers }, body: message.body });
     }
+    options.onAttempt?.(result);
     try {
       await record(message, result, now);
     } catch (error) {
