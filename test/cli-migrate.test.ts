@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDatabase, dropDatabase } from './support/engines.js';
 import { call } from './support/server.js';
-import { runCli, spawnServer } from './support/process.js';
+import { spawnServer } from './support/process.js';
+import { assertBuilt, cleanEnv, runCli } from './support/cli.js';
 
 describe('agentjobs migrate on PostgreSQL', () => {
   it('applies migrations while servers run, from several processes at once, and servers start on a migrated database', async () => {
     const databaseUrl = await createDatabase();
     try {
       // A fresh database: three `migrate` commands race; the advisory lock lets one apply, the others find it done.
-      const first = await Promise.all([1, 2, 3].map(() => runCli(['migrate', '--database-url', databaseUrl])));
+      assertBuilt();
+      const first = await Promise.all([1, 2, 3].map(() => runCli(['migrate', '--database-url', databaseUrl], cleanEnv())));
       for (const run of first) {
         expect(run.stderr).toContain('migrations applied (postgres)');
         expect(run.code).toBe(0);
@@ -19,7 +21,7 @@ describe('agentjobs migrate on PostgreSQL', () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-migrate-'));
       const server = await spawnServer(dataDir, ['--database-url', databaseUrl]);
       try {
-        const again = await Promise.all([1, 2].map(() => runCli(['migrate'], { DATABASE_URL: databaseUrl })));
+        const again = await Promise.all([1, 2].map(() => runCli(['migrate'], cleanEnv({ DATABASE_URL: databaseUrl }))));
         for (const run of again) expect(run.code).toBe(0);
         const ready = await call(server.url, 'GET', '/readyz');
         expect(ready.body).toEqual({ status: 'ready' });
