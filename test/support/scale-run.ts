@@ -41,8 +41,9 @@ export interface ScaleRunReport {
   /** Jobs with more than one `job.completed` event, or more than one accepted complete. */
   duplicateCompletions: number;
   /**
-   * A worker received a lease on a job before the previous holder's lease (as its heartbeats last extended it)
-   * had expired. The workers, the servers and the database run on one host here, so they share one clock.
+   * Two leases for the same attempt of a job, or a worker that received a lease before the previous holder's
+   * lease (as its heartbeats last extended it) had expired or been given up. The workers, the servers and the
+   * database run on one host here, so they share one clock.
    */
   overlappingLeases: number;
   /**
@@ -70,10 +71,14 @@ export interface ScaleRunReport {
   webhookBadSignatures: number;
   /** Errors the SDK workers survived (network errors against the killed server, mostly). */
   workerErrors: number;
+  /** Error answers the workers got, by route and code (`heartbeat 409 lease_lost` after a lease lapsed…). */
+  refusals: Record<string, number>;
 }
 
 interface Lease {
   job: string;
+  /** The job's attempt this lease is for: each lease of a job has the next one. */
+  attempt: number;
   token: string;
   server: number;
   /** The claim's database time (expires_at minus the lease length). */
@@ -81,6 +86,8 @@ interface Lease {
   /** When the worker had the claim's answer in hand. */
   receivedAt: number;
   expiresAt: number;
+  /** When the worker gave the job up with `fail` (its lease ended there, before it expired). */
+  endedAt?: number;
   completes: number;
 }
 
@@ -126,19 +133,28 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
   // ---- workers, with every lease they are granted recorded -----------------------------------------------
   const leases = new Map<string, Lease>();
   let workerErrors = 0;
+  const refusals: Record<string, number> = {};
   const recording =
     (server: number): typeof fetch =>
     async (input, init) => {
+      const sentAt = Date.now();
       const response = await fetch(input, init);
-      if (!response.ok) return response;
       const path = new URL(String(input)).pathname;
-      if (path.endsWith('/claim')) {
+      const action = path.slice(path.lastIndexOf('/') + 1);
+      if (!response.ok) {
+        const error = (await response.clone().json().catch(() => ({}))) as { error?: { code?: string } };
+        const key = `${action} ${response.status} ${error.error?.code ?? ''}`.trim();
+        refusals[key] = (refusals[key] ?? 0) + 1;
+        return response;
+      }
+      if (action === 'claim') {
         const body = (await response.clone().json()) as { jobs: Array<{ job: Job; lease: { token: string; expires_at: string } }> };
         for (const { job, lease } of body.jobs) {
           const expiresAt = Date.parse(lease.expires_at);
           // expires_at = the claim transaction's database time + the lease asked for: that time is when it was granted.
           leases.set(lease.token, {
             job: job.id,
+            attempt: job.attempt,
             token: lease.token,
             server,
             grantedAt: expiresAt - leaseSeconds * 1000,
@@ -147,10 +163,13 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
             completes: 0,
           });
         }
-      } else if (path.endsWith('/heartbeat') || path.endsWith('/complete')) {
+      } else if (action === 'heartbeat' || action === 'complete' || action === 'fail') {
         const lease = leases.get(JSON.parse(String(init?.body)).lease_token as string);
-        if (lease && path.endsWith('/complete')) lease.completes++;
-        if (lease && path.endsWith('/heartbeat')) {
+        if (lease && action === 'complete') lease.completes++;
+        // A worker that gives a job up (`fail`, retryable) ends its lease before it expires: the job may be
+        // leased again at once. It ended no later than when the request was sent.
+        if (lease && action === 'fail') lease.endedAt = sentAt;
+        if (lease && action === 'heartbeat') {
           const body = (await response.clone().json()) as { lease: { expires_at: string } };
           lease.expiresAt = Math.max(lease.expiresAt, Date.parse(body.lease.expires_at));
         }
@@ -315,10 +334,14 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
   let stampedEarly = 0;
   let reLeases = 0;
   for (const list of leasesByJob.values()) {
-    list.sort((a, b) => a.receivedAt - b.receivedAt);
+    // In attempt order: the test process runs every worker on one event loop, so when it is busy the answers to
+    // two claims may be handled in either order, whereas each lease of a job is for its next attempt.
+    list.sort((a, b) => a.attempt - b.attempt);
     reLeases += list.length - 1;
     for (let i = 1; i < list.length; i++) {
-      if (list[i].receivedAt < list[i - 1].expiresAt) overlappingLeases++;
+      const previousEnd = Math.min(list[i - 1].expiresAt, list[i - 1].endedAt ?? Infinity);
+      // Two leases for one attempt would be two workers holding the job at once, whatever the clocks say.
+      if (list[i].attempt === list[i - 1].attempt || list[i].receivedAt < previousEnd) overlappingLeases++;
       if (list[i].grantedAt < list[i - 1].expiresAt) stampedEarly++;
     }
     if (list.filter((l) => l.completes > 0).length > 1) duplicateCompletions++;
@@ -350,6 +373,7 @@ async function scenario(options: ScaleRunOptions, onCleanup: (cleanup: () => Pro
     webhookDuplicates: [...receiver.received.values()].reduce((sum, n) => sum + n - 1, 0),
     webhookBadSignatures: receiver.badSignatures(),
     workerErrors,
+    refusals,
   };
 }
 
