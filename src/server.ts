@@ -36,13 +36,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the store the options name (PostgreSQL when a database URL is given, else the SQLite file). */
-export async function openStore(options: ResolvedOptions): Promise<Store> {
+/**
+ * Opens the store the options name (PostgreSQL when a database URL is given, else the SQLite file). `log` hears
+ * about trouble the store survives, such as a dropped LISTEN connection.
+ */
+export async function openStore(options: ResolvedOptions, log?: Logger): Promise<Store> {
   if (options.databaseUrl) {
     // Loaded only when asked for, so the embedded setup never loads the PostgreSQL driver.
     const postgres = './store/postgres/postgres-store.js';
-    const { PostgresStore } = (await import(postgres)) as { PostgresStore: new (o: { connectionString: string }) => Store };
-    return new PostgresStore({ connectionString: options.databaseUrl });
+    const { PostgresStore } = (await import(postgres)) as typeof import('./store/postgres/postgres-store.js');
+    return new PostgresStore({
+      connectionString: options.databaseUrl,
+      clock: options.clock,
+      onError: (error, context) => log?.warn({ err: error }, context),
+    });
   }
   mkdirSync(options.dataDir, { recursive: true });
   return new SqliteStore({ path: join(options.dataDir, 'agentjobs.db'), clock: options.clock });
@@ -55,7 +62,7 @@ export async function openStore(options: ResolvedOptions): Promise<Store> {
 export async function startServer(input: ServerOptions = {}, logger?: Logger): Promise<RunningServer> {
   const options = resolveOptions(input);
   const log = logger ?? createLogger(options.logLevel);
-  const store = await openStore(options);
+  const store = await openStore(options, log);
   await store.migrate();
 
   const firstKey = await bootstrapFirstTenant(store);

@@ -2,70 +2,78 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ENGINES, engineOptions } from './support/engines.js';
 import { call, startTestServer } from './support/server.js';
 import { spawnServer } from './support/process.js';
 
-describe('the server around the API', () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
+for (const engine of ENGINES) {
+  describe(`the server around the API (${engine})`, () => {
+    const cleanup: Array<() => Promise<unknown> | unknown> = [];
+    // On PostgreSQL the data dir still holds admin.key; the data itself is in the database made for that dir.
+    const databaseArgs = async (dataDir: string) => {
+      const { databaseUrl } = await engineOptions(engine, dataDir);
+      return databaseUrl ? ['--database-url', databaseUrl] : [];
+    };
+    afterEach(async () => {
+      for (const fn of cleanup.splice(0).reverse()) await fn();
+    });
 
-  it('serves an OpenAPI 3.1 document generated from the request schemas, and a docs page', async () => {
-    const server = await startTestServer();
-    cleanup.push(() => server.stop());
-    const doc = (await call(server.url, 'GET', '/openapi.json')).body;
-    expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/v1/jobs', '/v1/jobs/{job_id}', '/v1/jobs/{job_id}/cancel', '/v1/jobs/{job_id}/events', '/v1/agents/{agent_id}/claim', '/v1/jobs/{job_id}/heartbeat', '/v1/jobs/{job_id}/complete', '/v1/jobs/{job_id}/fail', '/v1/jobs/{job_id}/subjobs', '/v1/agents', '/v1/keys', '/v1/webhook-secret']) {
-      expect(Object.keys(doc.paths), path).toContain(path);
-    }
-    const dispatch = doc.paths['/v1/jobs'].post;
-    const body = dispatch.requestBody.content['application/json'].schema;
-    expect(body.required).toEqual(expect.arrayContaining(['agent_id', 'brief']));
-    expect(body.properties.brief.required).toEqual(['objective']);
-    expect(Object.keys(dispatch.responses)).toContain('202');
-    const docs = await fetch(`${server.url}/docs/`);
-    expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('<html');
-  });
+    it('serves an OpenAPI 3.1 document generated from the request schemas, and a docs page', async () => {
+      const server = await startTestServer(engine);
+      cleanup.push(() => server.stop());
+      const doc = (await call(server.url, 'GET', '/openapi.json')).body;
+      expect(doc.openapi).toBe('3.1.0');
+      for (const path of ['/v1/jobs', '/v1/jobs/{job_id}', '/v1/jobs/{job_id}/cancel', '/v1/jobs/{job_id}/events', '/v1/agents/{agent_id}/claim', '/v1/jobs/{job_id}/heartbeat', '/v1/jobs/{job_id}/complete', '/v1/jobs/{job_id}/fail', '/v1/jobs/{job_id}/subjobs', '/v1/agents', '/v1/keys', '/v1/webhook-secret']) {
+        expect(Object.keys(doc.paths), path).toContain(path);
+      }
+      const dispatch = doc.paths['/v1/jobs'].post;
+      const body = dispatch.requestBody.content['application/json'].schema;
+      expect(body.required).toEqual(expect.arrayContaining(['agent_id', 'brief']));
+      expect(body.properties.brief.required).toEqual(['objective']);
+      expect(Object.keys(dispatch.responses)).toContain('202');
+      const docs = await fetch(`${server.url}/docs/`);
+      expect(docs.status).toBe(200);
+      expect(await docs.text()).toContain('<html');
+    });
 
-  it('answers health and readiness probes', async () => {
-    const server = await startTestServer();
-    cleanup.push(() => server.stop());
-    expect((await call(server.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
-    expect((await call(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready' });
-  });
+    it('answers health and readiness probes', async () => {
+      const server = await startTestServer(engine);
+      cleanup.push(() => server.stop());
+      expect((await call(server.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+      expect((await call(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready' });
+    });
 
-  it('shuts down gracefully on SIGTERM: waiting claims end at once, in-flight requests finish, the process exits 0', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-term-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const server = await spawnServer(dataDir);
-    cleanup.push(() => server.kill());
-    const agent = await call(server.url, 'POST', '/v1/agents', { name: 'w' }, { token: server.apiKey });
-    const started = Date.now();
-    const waiting = call(server.url, 'POST', `/v1/agents/${agent.body.id}/claim`, { wait_seconds: 25 }, { token: agent.body.worker_token });
-    await new Promise((r) => setTimeout(r, 300));
-    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
-    server.child.kill('SIGTERM');
-    const answer = await waiting;
-    expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ jobs: [] });
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(await exited).toBe(0);
-    expect(server.stderr()).toContain('SIGTERM');
-  });
+    it('shuts down gracefully on SIGTERM: waiting claims end at once, in-flight requests finish, the process exits 0', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-term-'));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const server = await spawnServer(dataDir, await databaseArgs(dataDir));
+      cleanup.push(() => server.kill());
+      const agent = await call(server.url, 'POST', '/v1/agents', { name: 'w' }, { token: server.apiKey });
+      const started = Date.now();
+      const waiting = call(server.url, 'POST', `/v1/agents/${agent.body.id}/claim`, { wait_seconds: 25 }, { token: agent.body.worker_token });
+      await new Promise((r) => setTimeout(r, 300));
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+      server.child.kill('SIGTERM');
+      const answer = await waiting;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ jobs: [] });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await exited).toBe(0);
+      expect(server.stderr()).toContain('SIGTERM');
+    });
 
-  it('keeps its data and its first key across restarts (the key is created only once)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-restart-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const first = await spawnServer(dataDir);
-    const agent = await call(first.url, 'POST', '/v1/agents', { name: 'kept' }, { token: first.apiKey });
-    first.child.kill('SIGTERM');
-    await new Promise((r) => first.child.once('exit', r));
-    const second = await spawnServer(dataDir);
-    cleanup.push(() => second.kill());
-    expect(second.apiKey).toBe(first.apiKey);
-    expect(second.stderr()).not.toContain('created the first API key');
-    expect((await call(second.url, 'GET', `/v1/agents/${agent.body.id}`, undefined, { token: second.apiKey })).status).toBe(200);
+    it('keeps its data and its first key across restarts (the key is created only once)', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-restart-'));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const first = await spawnServer(dataDir, await databaseArgs(dataDir));
+      const agent = await call(first.url, 'POST', '/v1/agents', { name: 'kept' }, { token: first.apiKey });
+      first.child.kill('SIGTERM');
+      await new Promise((r) => first.child.once('exit', r));
+      const second = await spawnServer(dataDir, await databaseArgs(dataDir));
+      cleanup.push(() => second.kill());
+      expect(second.apiKey).toBe(first.apiKey);
+      expect(second.stderr()).not.toContain('created the first API key');
+      expect((await call(second.url, 'GET', `/v1/agents/${agent.body.id}`, undefined, { token: second.apiKey })).status).toBe(200);
+    });
   });
-});
+}

@@ -15,7 +15,7 @@ import {
   revokeWorkerToken,
   updateAgent,
 } from '../store/repo/agents-repo.js';
-import { countAgentJobs, selectClaimable } from '../store/repo/jobs-repo.js';
+import { countAgentJobs, countRunningJobs, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { decodeCursor, pageJson } from './cursor.js';
@@ -38,7 +38,6 @@ export async function createAgent(
         description: input.description ?? null,
         runtime: JSON.stringify(input.runtime ?? { type: 'worker' }),
         max_concurrency: input.max_concurrency ?? null,
-        running_count: 0,
         last_seen_at: null,
         created_at: tx.now,
         updated_at: tx.now,
@@ -95,10 +94,12 @@ export async function updateAgentJson(ctx: JobsContext, principal: Principal, ag
 export async function deleteAgent(ctx: JobsContext, principal: Principal, agentId: string): Promise<void> {
   await ctx.store.write(async (tx) => {
     const agent = await requireAgent(tx, principal, agentId, true);
-    if (agent.running_count > 0) {
+    // Claims take the agent's lock too: none can start a job between this count and the deletion.
+    const running = await countRunningJobs(tx, agent.id);
+    if (running > 0) {
       throw new JobsError(
         'agent_has_running_jobs',
-        `Agent ${agentId} has ${agent.running_count} running job(s); cancel them or wait for them to finish, then delete it.`,
+        `Agent ${agentId} has ${running} running job(s); cancel them or wait for them to finish, then delete it.`,
       );
     }
     for (;;) {

@@ -4,7 +4,7 @@ import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
 import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
-import { selectClaimable } from '../store/repo/jobs-repo.js';
+import { countRunningJobs, hasQueuedJob, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { loadJobJson } from './render-job.js';
@@ -36,8 +36,14 @@ export async function claimJobs(
   const leaseMs = (input.lease_seconds ?? 0) * 1000 || ctx.leaseMs;
   const workerId = input.worker_id ?? null;
   const waitMs = Math.round((input.wait_seconds ?? 0) * 1000);
+  let woken = false;
   const claimed = await waitFor(ctx.store, 'agent', agentId, waitMs, [signal, ctx.shutdown], async () => {
     if (ctx.shutdown.aborted) return null;
+    // A wake-up wakes every worker waiting for the agent, in every process, and one of them gets the job. After
+    // a wake-up, look before taking the agent's lock in a write: the others go back to waiting without queueing
+    // behind it. (The first attempt always writes: it also records the worker as seen.)
+    if (woken && !(await ctx.store.read((tx) => hasQueuedJob(tx, agentId)))) return null;
+    woken = true;
     const jobs = await ctx.store.write((tx) => claimOnce(tx, worker.tenantId, agentId, maxJobs, leaseMs, workerId));
     return jobs.length > 0 ? jobs : null;
   });
@@ -52,11 +58,12 @@ async function claimOnce(
   leaseMs: number,
   workerId: string | null,
 ): Promise<string[]> {
-  // Locking the agent row (PostgreSQL) serialises claims of one agent, so running_count stays exact.
+  // Locking the agent row (PostgreSQL) serialises the claims of one agent — and its update and deletion — so
+  // the count of its running jobs read below is exact: only a claim makes a job running.
   const agent = await getAgent(tx, tenantId, agentId, true);
   if (!agent) throw notFound('agent', agentId);
   if (workerId && seenLongAgo(agentId, workerId, tx.now)) await touchWorker(tx, agentId, workerId);
-  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - agent.running_count);
+  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - (await countRunningJobs(tx, agentId)));
   if (room <= 0) return [];
   const rows = await selectClaimable(tx, agentId, room);
   const claimed: string[] = [];

@@ -100,7 +100,12 @@ export async function streamEvents(
         if (pending) done();
       });
       wake = null;
-      if (!woke) idle();
+      if (!woke) {
+        idle();
+        // Look again at every keep-alive: a wake-up can be lost (on PostgreSQL, a NOTIFY sent while this
+        // process's LISTEN connection was reconnecting), and then this read is what delivers the events.
+        pending = true;
+      }
     }
   } finally {
     unlisten();

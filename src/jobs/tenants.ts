@@ -9,7 +9,7 @@ import {
   getTenant,
   getTenantByName,
   insertApiKey,
-  insertTenant,
+  insertTenantIfAbsent,
   listApiKeys,
   revokeApiKey,
   updateTenant,
@@ -34,7 +34,10 @@ export function newWebhookSecret(): string {
 export async function bootstrapFirstTenant(store: Store): Promise<string | null> {
   return store.write(async (tx) => {
     if ((await countTenants(tx)) > 0) return null;
+    // Several servers may start at once on an empty PostgreSQL database, each seeing no tenant: only the one
+    // whose tenant is stored first creates the key; the others find the name taken and leave it to that one.
     const tenant = await createTenant(tx, 'default');
+    if (!tenant) return null;
     return (await createKeyRow(tx, tenant.id, 'admin (created on first start)')).token;
   });
 }
@@ -45,9 +48,11 @@ export async function bootstrapFirstTenant(store: Store): Promise<string | null>
  */
 export async function createKeyForTenant(store: Store, tenantName: string, keyName: string | null): Promise<{ key: string; tenantId: string; created: boolean }> {
   return store.write(async (tx) => {
-    let tenant = await getTenantByName(tx, tenantName);
-    const created = !tenant;
-    tenant ??= await createTenant(tx, tenantName);
+    const existing = await getTenantByName(tx, tenantName);
+    const made = existing ? null : await createTenant(tx, tenantName);
+    // When neither exists, a concurrent `keys create` stored the tenant a moment ago: use that one.
+    const tenant = existing ?? made ?? (await getTenantByName(tx, tenantName))!;
+    const created = made != null;
     return { key: (await createKeyRow(tx, tenant.id, keyName)).token, tenantId: tenant.id, created };
   });
 }
@@ -112,7 +117,8 @@ export function signingSecrets(tenant: TenantRow, now: number): string[] {
   return secrets;
 }
 
-async function createTenant(tx: Tx, name: string): Promise<TenantRow> {
+/** A new tenant, or null when a tenant of that name exists (possibly just committed by another process). */
+async function createTenant(tx: Tx, name: string): Promise<TenantRow | null> {
   const tenant: TenantRow = {
     id: newId('tenant', tx.now),
     name,
@@ -121,8 +127,7 @@ async function createTenant(tx: Tx, name: string): Promise<TenantRow> {
     webhook_secret_previous_until: null,
     created_at: tx.now,
   };
-  await insertTenant(tx, tenant);
-  return tenant;
+  return (await insertTenantIfAbsent(tx, tenant)) ? tenant : null;
 }
 
 async function createKeyRow(tx: Tx, tenantId: string, name: string | null): Promise<{ row: ApiKeyRow; token: string }> {

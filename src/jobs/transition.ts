@@ -1,7 +1,6 @@
 import type { JobStatus } from '../protocol/jobs.js';
 import { isTerminal, timerAt } from '../domain/job-rules.js';
 import type { JobRow } from '../store/rows.js';
-import { adjustRunning } from '../store/repo/agents-repo.js';
 import { updateJob } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import { appendEvent } from './append-event.js';
@@ -48,8 +47,6 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     ...(to === 'queued' ? { lease_token: null, lease_expires_at: null, worker_id: null } : {}),
   });
 
-  if (from === 'running' && to !== 'running') await adjustRunning(tx, job.agent_id, -1);
-  if (to === 'running' && from !== 'running') await adjustRunning(tx, job.agent_id, +1);
   // A freed concurrency slot or a job back in the queue: waiting workers of the agent may claim now.
   if (from === 'running' || to === 'queued') tx.notify('agent', job.agent_id);
   if (next.timer_at != null && (job.timer_at == null || next.timer_at < job.timer_at)) tx.notify('timer', '');

@@ -30,7 +30,6 @@ export interface AgentRow {
   description: string | null;
   runtime: string;
   max_concurrency: number | null;
-  running_count: number;
   last_seen_at: Millis | null;
   created_at: Millis;
   updated_at: Millis;

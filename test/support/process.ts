@@ -1,14 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The built command, as users run it (`npm test` builds first). */
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** A real `agentjobs serve` process. */
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /**
+   * The first API key, read from `<data-dir>/admin.key`. Empty when another process created the first key
+   * (several servers started on one PostgreSQL database: exactly one of them creates it).
+   */
   apiKey: string;
   /** Everything the process wrote to stderr. */
   stderr: () => string;
@@ -17,6 +22,7 @@ export interface ServerProcess {
 
 /** Spawns the built CLI (`dist/cli/main.js`) and resolves once it listens. */
 export async function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  requireBuild();
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--allow-private-webhooks', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,10 +44,11 @@ export async function spawnServer(dataDir: string, args: string[] = [], env: Nod
       reject(new Error(`server exited with ${code}:\n${err}`));
     });
   });
+  const keyFile = join(dataDir, 'admin.key');
   return {
     url,
     child,
-    apiKey: readFileSync(join(dataDir, 'admin.key'), 'utf8').trim(),
+    apiKey: existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '',
     stderr: () => err,
     kill: (signal = 'SIGKILL') =>
       new Promise((resolve) => {
@@ -50,4 +57,8 @@ export async function spawnServer(dataDir: string, args: string[] = [], env: Nod
         child.kill(signal);
       }),
   };
+}
+
+function requireBuild(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (\`npm test\` does).`);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { ServerOptions } from '../../src/options.js';
-import { engineOptions, type Engine } from './engines.js';
+import { dropDatabase, engineOptions, type Engine } from './engines.js';
 
 /** A server started for a test, with the first API key and helpers to call it. */
 export interface TestServer extends RunningServer {
@@ -26,8 +26,9 @@ export interface ApiResponse {
 /** Starts a real server on a random loopback port, with its store on the given engine. */
 export async function startTestServer(engine: Engine = 'sqlite', options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-test-'));
+  const store = await engineOptions(engine);
   const server = await startServer(
-    { port: 0, host: '127.0.0.1', dataDir, allowPrivateWebhooks: true, announce: () => {}, ...(await engineOptions(engine)), ...options },
+    { port: 0, host: '127.0.0.1', dataDir, allowPrivateWebhooks: true, announce: () => {}, ...store, ...options },
     pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   );
   const apiKey = server.firstKey!;
@@ -40,6 +41,7 @@ export async function startTestServer(engine: Engine = 'sqlite', options: Server
     stop: async () => {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (store.databaseUrl) await dropDatabase(store.databaseUrl);
     },
   });
 }

@@ -40,11 +40,6 @@ export function updateAgent(tx: Tx, id: string, patch: Partial<AgentRow>): Promi
   return updateRow(tx, 'agents', id, { ...patch, updated_at: tx.now });
 }
 
-/** Adds `delta` to an agent's count of running jobs. */
-export function adjustRunning(tx: Tx, agentId: string, delta: number): Promise<number> {
-  return tx.run('UPDATE agents SET running_count = running_count + ? WHERE id = ?', [delta, agentId]);
-}
-
 /** Records that a worker of this agent was seen now. */
 export async function touchWorker(tx: Tx, agentId: string, workerId: string): Promise<void> {
   await tx.run(

@@ -7,6 +7,20 @@ export function insertTenant(tx: Tx, row: TenantRow): Promise<number> {
   return insertRow(tx, 'tenants', row);
 }
 
+/**
+ * Stores a new tenant unless its name is taken; resolves to true when this row was stored. When another
+ * transaction is storing the same name at that moment (two servers starting on an empty PostgreSQL database),
+ * this waits for it to commit and then stores nothing, instead of failing on the unique name.
+ */
+export async function insertTenantIfAbsent(tx: Tx, row: TenantRow): Promise<boolean> {
+  const changed = await tx.run(
+    `INSERT INTO tenants (id, name, webhook_secret, webhook_secret_previous, webhook_secret_previous_until, created_at)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+    [row.id, row.name, row.webhook_secret, row.webhook_secret_previous, row.webhook_secret_previous_until, row.created_at],
+  );
+  return changed === 1;
+}
+
 /** A tenant by id. */
 export function getTenant(tx: Tx, id: string): Promise<TenantRow | undefined> {
   return tx.get<TenantRow>('SELECT * FROM tenants WHERE id = ?', [id]);

@@ -72,6 +72,11 @@ export function listActiveInTree(tx: Tx, rootId: string): Promise<JobRow[]> {
   );
 }
 
+/** True when the agent has a queued job (a look without locks, before a claim takes any). */
+export async function hasQueuedJob(tx: Tx, agentId: string): Promise<boolean> {
+  return (await tx.get("SELECT 1 AS x FROM jobs WHERE agent_id = ? AND status = 'queued' LIMIT 1", [agentId])) !== undefined;
+}
+
 /** The oldest queued jobs of an agent, locked and skipping those another claim holds. */
 export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise<JobRow[]> {
   return tx.all<JobRow>(
@@ -125,10 +130,21 @@ export async function nextTreeSequence(tx: Tx, rootId: string, count = 1): Promi
 export async function countAgentJobs(tx: Tx, agentId: string): Promise<{ queued: number; running: number }> {
   const row = await tx.get<{ queued: number; running: number }>(
     `SELECT (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND status = 'queued') AS queued,
-            (SELECT running_count FROM agents WHERE id = ?) AS running`,
+            (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND status = 'running') AS running`,
     [agentId, agentId],
   );
   return { queued: Number(row?.queued ?? 0), running: Number(row?.running ?? 0) };
+}
+
+/**
+ * How many jobs of an agent are running, counted on the partial index of running jobs. Counted rather than
+ * kept in a counter on the agent's row: a counter would be written by every start and end of every job of the
+ * agent, and on PostgreSQL each of those writes would hold the agent's row until its batch commits — one row
+ * that every server process queues for.
+ */
+export async function countRunningJobs(tx: Tx, agentId: string): Promise<number> {
+  const row = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE agent_id = ? AND status = 'running'", [agentId]);
+  return Number(row?.n ?? 0);
 }
 
 /** Increments a job's child count; resolves to the new count. */

@@ -3,7 +3,7 @@ import type { Tx } from '../store.js';
 /**
  * Aggregates read at each `/metrics` scrape, across every tenant (they are the operator's view of the server).
  * Each reads an index whose size follows the work in flight, never the job history: queued jobs sit in the
- * partial index `jobs_queued`, running counts are kept on the agent rows by every transition, and finished
+ * partial index `jobs_queued`, running ones in `jobs_running`, and finished
  * jobs are counted from the events written since the previous scrape. (A `GROUP BY status` over all jobs
  * would scan every job ever kept: about 0.3 s per million on SQLite, blocking the event loop.)
  */
@@ -16,17 +16,20 @@ export async function countAgentQueues(tx: Tx): Promise<Array<{ agentId: string;
   const queued = await tx.all<{ agent_id: string; n: number | string }>(
     "SELECT agent_id, COUNT(*) AS n FROM jobs WHERE status = 'queued' GROUP BY agent_id",
   );
-  const running = await tx.all<{ id: string; running_count: number | string }>(
-    'SELECT id, running_count FROM agents WHERE deleted_at IS NULL OR running_count > 0',
+  const running = await tx.all<{ agent_id: string; n: number | string }>(
+    "SELECT agent_id, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY agent_id",
   );
+  const live = await tx.all<{ id: string }>('SELECT id FROM agents WHERE deleted_at IS NULL');
   const byAgent = new Map<string, { agentId: string; queued: number; running: number }>();
-  // PostgreSQL answers COUNT(*) as a bigint, which the driver hands over as text.
-  for (const row of running) byAgent.set(row.id, { agentId: row.id, queued: 0, running: Number(row.running_count) });
-  for (const row of queued) {
-    const entry = byAgent.get(row.agent_id) ?? { agentId: row.agent_id, queued: 0, running: 0 };
-    entry.queued = Number(row.n);
-    byAgent.set(row.agent_id, entry);
-  }
+  const entry = (agentId: string) => {
+    let found = byAgent.get(agentId);
+    if (!found) byAgent.set(agentId, (found = { agentId, queued: 0, running: 0 }));
+    return found;
+  };
+  for (const row of live) entry(row.id);
+  // Number(): COUNT(*) is a bigint on PostgreSQL, which some drivers hand over as text.
+  for (const row of running) entry(row.agent_id).running = Number(row.n);
+  for (const row of queued) entry(row.agent_id).queued = Number(row.n);
   return [...byAgent.values()];
 }
 

@@ -28,9 +28,6 @@ CREATE TABLE agents (
   description      TEXT,
   runtime          TEXT NOT NULL,
   max_concurrency  INTEGER,
-  -- running jobs of this agent, kept in the same transactions that move jobs in and out of running, so that
-  -- max_concurrency holds across every worker and every server process.
-  running_count    INTEGER NOT NULL DEFAULT 0,
   last_seen_at     INTEGER,
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL,
@@ -108,6 +105,9 @@ CREATE INDEX jobs_tenant ON jobs (tenant_id, id);
 CREATE INDEX jobs_tenant_status ON jobs (tenant_id, status, id);
 CREATE INDEX jobs_agent ON jobs (agent_id, id);
 CREATE INDEX jobs_queued ON jobs (agent_id, id) WHERE status = 'queued';
+-- running jobs by agent: max_concurrency and the agent's counts are counted here (no counter on the agent's
+-- row, which every start and end of a job would have to write).
+CREATE INDEX jobs_running ON jobs (agent_id, id) WHERE status = 'running';
 CREATE INDEX jobs_parent ON jobs (parent_job_id, id) WHERE parent_job_id IS NOT NULL;
 CREATE INDEX jobs_root ON jobs (root_job_id, id) WHERE parent_job_id IS NOT NULL;
 CREATE INDEX jobs_timer ON jobs (timer_at) WHERE timer_at IS NOT NULL;

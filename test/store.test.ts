@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveOptions } from '../src/options.js';
+import { openStore } from '../src/server.js';
+import type { Store } from '../src/store/store.js';
+import { getTenantByName, insertTenant } from '../src/store/repo/auth-repo.js';
+import { ENGINES, dropDatabase, engineOptions, type Engine } from './support/engines.js';
+
+/** Opens `count` stores on one fresh database (one SQLite file, or one PostgreSQL database), not yet migrated. */
+async function openStores(engine: Engine, count: number): Promise<{ stores: Store[]; dispose: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-store-'));
+  const options = resolveOptions({ dataDir, ...(await engineOptions(engine)) });
+  const stores: Store[] = [];
+  for (let i = 0; i < count; i++) stores.push(await openStore(options));
+  return {
+    stores,
+    dispose: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      rmSync(dataDir, { recursive: true, force: true });
+      if (options.databaseUrl) await dropDatabase(options.databaseUrl);
+    },
+  };
+}
+
+const tenant = (name: string, now: number) => ({
+  id: `ten_${name.padEnd(26, '0')}`,
+  name,
+  webhook_secret: 'whsec_x',
+  webhook_secret_previous: null,
+  webhook_secret_previous_until: null,
+  created_at: now,
+});
+
+for (const engine of ENGINES) {
+  describe(`the store (${engine})`, () => {
+    it('migrates twice, and from three processes at once, applying each migration exactly once', async () => {
+      const { stores, dispose } = await openStores(engine, 3);
+      try {
+        await Promise.all(stores.map((s) => s.migrate()));
+        await stores[0].migrate();
+        const versions = await stores[1].read((tx) => tx.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'));
+        expect(versions.map((v) => v.version)).toEqual([1]);
+      } finally {
+        await dispose();
+      }
+    });
+
+    describe('writes', () => {
+      let store: Store;
+      let dispose: () => Promise<void>;
+      beforeAll(async () => {
+        ({ stores: [store], dispose } = await openStores(engine, 1));
+        await store.migrate();
+      });
+      afterAll(() => dispose());
+
+      it('commits writes that arrive together, where a failing write undoes only itself', async () => {
+        const nows: number[] = [];
+        const results = await Promise.allSettled([
+          store.write(async (tx) => {
+            nows.push(tx.now);
+            await insertTenant(tx, tenant('batch-a', tx.now));
+          }),
+          store.write(async (tx) => {
+            nows.push(tx.now);
+            await insertTenant(tx, tenant('batch-b', tx.now));
+            throw new Error('changed my mind');
+          }),
+          store.write(async (tx) => {
+            nows.push(tx.now);
+            // A statement that fails in the database (a duplicate primary key) rolls back this write alone.
+            await insertTenant(tx, tenant('batch-c', tx.now));
+            await insertTenant(tx, tenant('batch-c', tx.now));
+          }),
+          store.write(async (tx) => {
+            nows.push(tx.now);
+            await insertTenant(tx, tenant('batch-d', tx.now));
+          }),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect((results[1] as PromiseRejectedResult).reason.message).toBe('changed my mind');
+        expect(nows).toHaveLength(4);
+        const names = await store.read(async (tx) =>
+          (await Promise.all(['batch-a', 'batch-b', 'batch-c', 'batch-d'].map((n) => getTenantByName(tx, n)))).map((t) => t?.name ?? null),
+        );
+        expect(names).toEqual(['batch-a', null, null, 'batch-d']);
+      });
+
+      it('wakes this process after the commit, and never for a write that rolled back', async () => {
+        const heard: string[] = [];
+        const unlisten = store.listen('tree', (key) => heard.push(key));
+        try {
+          await Promise.allSettled([
+            store.write(async (tx) => tx.notify('tree', 'kept')),
+            store.write(async (tx) => {
+              tx.notify('tree', 'undone');
+              throw new Error('rolled back');
+            }),
+          ]);
+          expect(heard).toEqual(['kept']);
+        } finally {
+          unlisten();
+        }
+      });
+
+      it('gives times as integer milliseconds that move forward', async () => {
+        const first = await store.write(async (tx) => tx.now);
+        await new Promise((r) => setTimeout(r, 20));
+        const second = await store.write(async (tx) => tx.now);
+        const outside = await store.now();
+        expect(Number.isInteger(first)).toBe(true);
+        expect(second).toBeGreaterThanOrEqual(first + 15);
+        expect(outside).toBeGreaterThanOrEqual(second);
+        expect(Math.abs(outside - Date.now())).toBeLessThan(5000);
+        const count = await store.read((tx) => tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM tenants'));
+        expect(typeof count!.n).toBe('number');
+      });
+    });
+  });
+}

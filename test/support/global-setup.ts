@@ -1,0 +1,30 @@
+import type { TestProject } from 'vitest/node';
+import { dropRunDatabases, newRunId } from './databases.js';
+import { startThrowawayPostgres } from './embedded-postgres.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A superuser connection to the PostgreSQL server of this run; tests create their databases through it. */
+    pgAdminUrl: string;
+    /** This run's id: the prefix of the databases it creates. */
+    testRun: string;
+  }
+}
+
+/**
+ * Starts ONE throwaway PostgreSQL for the whole run — unless `TEST_DATABASE_URL` names a server to use — and
+ * hands its admin URL to the tests. Every server a test starts gets a database of its own on it (engines.ts),
+ * so test files run in parallel without seeing each other.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const run = newRunId();
+  project.provide('testRun', run);
+  const given = process.env.TEST_DATABASE_URL;
+  if (given) {
+    project.provide('pgAdminUrl', given);
+    return () => dropRunDatabases(given, run);
+  }
+  const postgres = await startThrowawayPostgres();
+  project.provide('pgAdminUrl', postgres.adminUrl);
+  return () => postgres.stop();
+}
