@@ -57,31 +57,27 @@ for (const engine of ENGINES) {
       afterAll(() => dispose());
 
       it('commits writes that arrive together, where a failing write undoes only itself', async () => {
-        const nows: number[] = [];
+        // A write may run twice (SQLite reruns a batch with a savepoint per write when one fails): the store
+        // contract only asks that its effects count once.
         const results = await Promise.allSettled([
           store.write(async (tx) => {
-            nows.push(tx.now);
             await insertTenant(tx, tenant('batch-a', tx.now));
           }),
           store.write(async (tx) => {
-            nows.push(tx.now);
             await insertTenant(tx, tenant('batch-b', tx.now));
             throw new Error('changed my mind');
           }),
           store.write(async (tx) => {
-            nows.push(tx.now);
             // A statement that fails in the database (a duplicate primary key) rolls back this write alone.
             await insertTenant(tx, tenant('batch-c', tx.now));
             await insertTenant(tx, tenant('batch-c', tx.now));
           }),
           store.write(async (tx) => {
-            nows.push(tx.now);
             await insertTenant(tx, tenant('batch-d', tx.now));
           }),
         ]);
         expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
         expect((results[1] as PromiseRejectedResult).reason.message).toBe('changed my mind');
-        expect(nows).toHaveLength(4);
         const names = await store.read(async (tx) =>
           (await Promise.all(['batch-a', 'batch-b', 'batch-c', 'batch-d'].map((n) => getTenantByName(tx, n)))).map((t) => t?.name ?? null),
         );

@@ -28,3 +28,13 @@ export function tokenHint(token: string): string {
   const cut = token.indexOf('_') + 1;
   return `${token.slice(0, cut + 4)}…${token.slice(-4)}`;
 }
+
+/**
+ * A new webhook signing secret: `whsec_` and the base64 of 32 random bytes (Standard Webhooks accepts 24–64).
+ *
+ * @example
+ * generateWebhookSecret(); // "whsec_q3J0…="
+ */
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}

@@ -74,12 +74,15 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
   await app.register(swaggerUi, { routePrefix: '/docs' });
   for (const schema of [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse]) app.addSchema(schema);
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.routeOptions.url ?? request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
-  });
+  // One structured line per response at debug level; the hook exists only when that level is on.
+  if (options.logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug(
+        { method: request.method, url: request.routeOptions.url ?? request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request',
+      );
+    });
+  }
   registerJsonBody(app, ctx.limits.jsonDepth);
   registerAuth(app, ctx.store);
   app.setErrorHandler(errorHandler);
@@ -87,12 +90,13 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
     sendError(reply, 'not_found', `There is no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}; the API is described at /docs.`),
   );
 
+  // Plugins first: their onRoute hooks (metrics) then see the routes below.
+  for (const plugin of options.plugins ?? []) await plugin(app);
   systemRoutes(app, ctx.store, ctx.shutdown);
   jobsRoutes(app, ctx);
   workerRoutes(app, ctx);
   agentsRoutes(app, ctx);
   keysRoutes(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }

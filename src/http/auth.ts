@@ -25,21 +25,25 @@ export function registerAuth(app: FastifyInstance, store: Store): void {
   const authenticator = new Authenticator(store);
   app.addHook('onClose', async () => authenticator.close());
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request) => {
-    const need = request.routeOptions.config?.auth;
+  // Only routes that declare a credential get the hook (the dashboard's files and the probes do not pay).
+  app.addHook('onRoute', (route) => {
+    const need = route.config?.auth;
     if (!need || need === 'none') return;
-    const authorization = request.headers.authorization;
-    if (Array.isArray(authorization)) throw new JobsError('unauthenticated', 'Send exactly one Authorization header.');
-    const principal = await authenticator.authenticate(authorization);
-    if (principal.kind !== need) {
-      throw new JobsError(
-        'forbidden',
-        need === 'api_key'
-          ? 'This route takes an API key (ak_…); a worker token (awt_…) only works on worker routes.'
-          : 'This route takes a worker token (awt_…) of the agent; API keys (ak_…) only work on client routes.',
-      );
-    }
-    request.principal = principal;
+    const check = async (request: FastifyRequest) => {
+      const authorization = request.headers.authorization;
+      if (Array.isArray(authorization)) throw new JobsError('unauthenticated', 'Send exactly one Authorization header.');
+      const principal = await authenticator.authenticate(authorization);
+      if (principal.kind !== need) {
+        throw new JobsError(
+          'forbidden',
+          need === 'api_key'
+            ? 'This route takes an API key (ak_…); a worker token (awt_…) only works on worker routes.'
+            : 'This route takes a worker token (awt_…) of the agent; API keys (ak_…) only work on client routes.',
+        );
+      }
+      request.principal = principal;
+    };
+    route.onRequest = [...(Array.isArray(route.onRequest) ? route.onRequest : route.onRequest ? [route.onRequest] : []), check] as typeof route.onRequest;
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { JobsError } from '../domain/jobs-error.js';
 import { jsonDepth } from '../domain/json.js';
@@ -9,20 +9,23 @@ import { jsonDepth } from '../domain/json.js';
  * (prototype pollution). An empty body parses to `undefined`, so routes without a body accept it.
  */
 export function registerJsonBody(app: FastifyInstance, maxDepth: number): void {
-  app.addHook('onRequest', async (request) => {
-    const encoding = request.headers['content-encoding'];
-    if (encoding && encoding !== 'identity') {
-      throw new JobsError('unsupported_media_type', `Content-Encoding '${encoding}' is not accepted: send the JSON body uncompressed.`);
-    }
-  });
   // A POST sent with no body at all (no Content-Type) is an empty object: `curl -X POST …/cancel` just works,
-  // and a missing required field is reported by name.
-  app.addHook('preValidation', async (request) => {
-    if (request.body === undefined && request.headers['content-type'] === undefined && request.method !== 'GET') request.body = {};
+  // and a missing required field is reported by name. Only routes that take a body pay for this hook.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema?.body) return;
+    const emptyBody = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+      if (request.body === undefined && request.headers['content-type'] === undefined) request.body = {};
+      done();
+    };
+    route.preValidation = [...(Array.isArray(route.preValidation) ? route.preValidation : route.preValidation ? [route.preValidation] : []), emptyBody];
   });
   // JSON only: Fastify's default text/plain parser would let a text body reach validation.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding && encoding !== 'identity') {
+      return done(new JobsError('unsupported_media_type', `Content-Encoding '${encoding}' is not accepted: send the JSON body uncompressed.`), undefined);
+    }
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset && !/^utf-?8$/i.test(charset)) {
       return done(new JobsError('unsupported_media_type', `charset=${charset} is not accepted: send the JSON body as UTF-8.`), undefined);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { encodeTime } from 'ulid';
 import type { Store } from '../store/store.js';
@@ -135,21 +135,28 @@ export function createMetrics(store: Store): ServerMetrics {
     },
     plugin(app) {
       app.decorateRequest('claimEmpty', false);
-      app.addHook('onSend', async (request, _reply, payload) => {
-        // The claim use case renders its answer as text; an empty claim is exactly this string.
-        if (request.routeOptions.url === CLAIM_ROUTE && payload === '{"jobs":[]}') request.claimEmpty = true;
-        return payload;
-      });
-      app.addHook('onResponse', async (request, reply) => {
-        if (request.method !== 'POST') return;
-        const route = request.routeOptions.url;
-        const seconds = reply.elapsedTime / 1000;
-        if (route === CLAIM_ROUTE) {
-          const result = reply.statusCode !== 200 ? 'error' : request.claimEmpty ? 'empty' : 'jobs';
-          claimSeconds.observe({ result, long_poll: String(waitSecondsOf(request) > 0) }, seconds);
-        } else if (route && route in DISPATCH_ROUTES) {
-          dispatchSeconds.observe({ kind: DISPATCH_ROUTES[route], status_code: String(reply.statusCode) }, seconds);
+      // Timing hooks only on the routes they time, so that no other request pays for them.
+      app.addHook('onRoute', (route) => {
+        if (route.method !== 'POST') return;
+        const url = route.url;
+        const onResponse = async (request: FastifyRequest, reply: FastifyReply) => {
+          const seconds = reply.elapsedTime / 1000;
+          if (url === CLAIM_ROUTE) {
+            const result = reply.statusCode !== 200 ? 'error' : request.claimEmpty ? 'empty' : 'jobs';
+            claimSeconds.observe({ result, long_poll: String(waitSecondsOf(request) > 0) }, seconds);
+          } else {
+            dispatchSeconds.observe({ kind: DISPATCH_ROUTES[url], status_code: String(reply.statusCode) }, seconds);
+          }
+        };
+        if (url === CLAIM_ROUTE) {
+          // The claim use case renders its answer as text; an empty claim is exactly this string.
+          const onSend = async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+            if (payload === '{"jobs":[]}') request.claimEmpty = true;
+            return payload;
+          };
+          route.onSend = [...toArray(route.onSend), onSend] as typeof route.onSend;
         }
+        if (url === CLAIM_ROUTE || url in DISPATCH_ROUTES) route.onResponse = [...toArray(route.onResponse), onResponse] as typeof route.onResponse;
       });
       // No auth, as Prometheus expects; the numbers name agent ids but no tenant data. See docs/operations.md.
       app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
@@ -169,4 +176,8 @@ function waitSecondsOf(request: FastifyRequest): number {
 /** The smallest or largest event id that a ULID of this millisecond can make: bounds of an id range by time. */
 function eventIdAt(ms: number, end: 'first' | 'last'): string {
   return `${ID_PREFIXES.event}_${encodeTime(Math.max(0, ms), 10).toLowerCase()}${(end === 'first' ? '0' : 'z').repeat(16)}`;
+}
+
+function toArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -33,12 +33,7 @@ export class SchemaValidators {
    */
   get(schemaText: string): ValidateFunction {
     const hit = this.cache.get(schemaText);
-    if (hit) {
-      // Re-insert to keep the map in least-recently-used order.
-      this.cache.delete(schemaText);
-      this.cache.set(schemaText, hit);
-      return hit;
-    }
+    if (hit) return hit;
     let validate: ValidateFunction;
     try {
       validate = this.ajv.compile(JSON.parse(schemaText));
@@ -51,8 +46,9 @@ export class SchemaValidators {
       // Ajv also registers schemas that carry an $id; forget them so the next compile of the same $id works.
       this.ajv.removeSchema();
     }
+    // Oldest first out: simpler than least-recently-used, and the hot schemas are compiled again at once.
+    if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(schemaText, validate);
-    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     return validate;
   }
 

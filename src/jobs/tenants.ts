@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newId } from '../domain/ids.js';
-import { hashToken, newToken, tokenHint, TOKEN_PREFIX } from '../domain/secrets.js';
+import { generateWebhookSecret, hashToken, newToken, tokenHint, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
 import type { ApiKeyRow, TenantRow } from '../store/rows.js';
 import {
@@ -22,10 +21,6 @@ import { idempotent, type StoredResponse } from './idempotency.js';
 /** How long the previous signing secret keeps signing after a rotation. */
 export const SECRET_OVERLAP_MS = 24 * 3_600_000;
 
-/** A new webhook signing secret: `whsec_` and 32 random bytes in base64 (Standard Webhooks). */
-export function newWebhookSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
-}
 
 /**
  * On a brand-new database, creates the first tenant and an API key for it, and returns that key (to be shown
@@ -101,7 +96,7 @@ export async function rotateWebhookSecret(ctx: JobsContext, principal: Principal
   return ctx.store.write(async (tx) => {
     const tenant = await requireTenant(tx, principal.tenantId);
     const patch = {
-      webhook_secret: newWebhookSecret(),
+      webhook_secret: generateWebhookSecret(),
       webhook_secret_previous: tenant.webhook_secret,
       webhook_secret_previous_until: tx.now + SECRET_OVERLAP_MS,
     };
@@ -122,7 +117,7 @@ async function createTenant(tx: Tx, name: string): Promise<TenantRow | null> {
   const tenant: TenantRow = {
     id: newId('tenant', tx.now),
     name,
-    webhook_secret: newWebhookSecret(),
+    webhook_secret: generateWebhookSecret(),
     webhook_secret_previous: null,
     webhook_secret_previous_until: null,
     created_at: tx.now,

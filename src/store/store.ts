@@ -54,8 +54,10 @@ export interface Store {
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` in a write transaction. Writes that arrive together are committed together (group commit: one
-   * fsync for many requests), each inside its own savepoint, so one failing write never undoes another.
-   * `fn` must only await the store: no network, no timers.
+   * fsync for many requests), and one failing write never undoes another.
+   * `fn` must only await the store — no network, no timers — and must be safe to run again: an engine may roll
+   * a batch back and re-run its writes (SQLite, after a failure in a batch; PostgreSQL, after a deadlock). Only
+   * the run that commits counts; its result is what the promise resolves to.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Subscribes to wake-ups on a channel, from this process and (PostgreSQL) from every other. */

@@ -5,11 +5,9 @@
  * `whsec_…` secret. The body passed here must be the exact string that goes on the wire: re-serialising
  * the JSON between signing and sending would break every signature.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 const SECRET_PREFIX = 'whsec_';
-/** 32 bytes sits inside the 24–64 bytes the Standard Webhooks spec asks for. */
-const SECRET_BYTES = 32;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** What {@link signWebhook} and {@link webhookHeaders} sign: one message, one attempt. */
@@ -27,15 +25,8 @@ export interface WebhookSigningInput {
   body: string;
 }
 
-/**
- * Creates a new signing secret: `whsec_` followed by the base64 of 32 random bytes.
- *
- * @example
- * generateWebhookSecret(); // "whsec_q3J0…="
- */
-export function generateWebhookSecret(): string {
-  return SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
-}
+/** Creates a new signing secret: `whsec_` followed by the base64 of 32 random bytes. */
+export { generateWebhookSecret } from '../domain/secrets.js';
 
 /**
  * Computes the `webhook-signature` header value: one `v1,<base64 HMAC-SHA256>` per secret, separated by

@@ -27,6 +27,7 @@ import { recordToolCall } from '../../jobs/record-tool-call.js';
 import { cancelSubjob, waitForSubjob } from '../../jobs/subjob-handles.js';
 import { idempotencyKeyOf, principalOf } from '../auth.js';
 import { ERROR_RESPONSES, sendJson, sendStored } from '../reply.js';
+import { createdId } from './jobs-routes.js';
 
 const JobRef = { $ref: 'Job#' };
 
@@ -124,7 +125,7 @@ export function workerRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
     },
     async (request, reply) => {
       const response = await dispatchSubjob(ctx, principalOf(request), request.params.job_id, request.body, idempotencyKeyOf(request));
-      if (response.status === 202) reply.header('location', `/v1/jobs/${(JSON.parse(response.body) as { id: string }).id}`);
+      if (response.status === 202) reply.header('location', `/v1/jobs/${createdId(response.body)}`);
       return sendStored(reply, response);
     },
   );

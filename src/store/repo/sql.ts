@@ -1,19 +1,21 @@
 import type { Tx } from '../store.js';
 
-// Statements built from a column list are cached by that list, so each shape is built (and prepared) once.
-const insertCache = new Map<string, string>();
+// An insert statement per table, built from the first row inserted: every row of a table is a full row type
+// (TypeScript sees to it), so later rows are bound by column name, whatever the order of their keys.
+const inserts = new Map<string, { sql: string; columns: string[] }>();
+// Updates change varying columns: their statements are cached by the list of columns.
 const updateCache = new Map<string, string>();
 
-/** Inserts one row; the columns are the keys of `row`. */
+/** Inserts one row; its columns are the keys of `row`. */
 export function insertRow(tx: Tx, table: string, row: object): Promise<number> {
-  const columns = Object.keys(row);
-  const cacheKey = `${table}|${columns.join(',')}`;
-  let sql = insertCache.get(cacheKey);
-  if (!sql) {
-    sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
-    insertCache.set(cacheKey, sql);
+  let insert = inserts.get(table);
+  if (!insert) {
+    const columns = Object.keys(row);
+    insert = { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, columns };
+    inserts.set(table, insert);
   }
-  return tx.run(sql, Object.values(row));
+  const values = insert.columns.map((c) => (row as Record<string, unknown>)[c]);
+  return tx.run(insert.sql, values);
 }
 
 /** Updates the given columns of the row with this id. */
