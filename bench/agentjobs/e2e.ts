@@ -1,6 +1,6 @@
 /**
- * agentjobs end to end (issue item 2): N jobs dispatched over HTTP by 64 clients while protocol
- * workers (concurrency 64) claim and complete them; with a `completed` webhook observer on every
+ * agentjobs end to end (issue item 2): N jobs dispatched over HTTP by 64 clients while SDK
+ * workers (`runWorker`, concurrency 64 in all) claim and complete them; with a `completed` webhook observer on every
  * job the clock stops when the last webhook reaches the local receiver, without observers when the
  * last complete is acknowledged. Compared with BullMQ (the group reference) and pg-boss.
  */
@@ -12,7 +12,7 @@ import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../lib/webhook-receiver.js';
 import { dispatchJson } from './api.js';
 import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, type DeploymentName, type RunningAgentjobs } from './deployment.js';
-import { startProtocolWorker } from './protocol-worker.js';
+import { startSdkWorker } from './sdk-worker.js';
 
 /** Generous: at the 2,000 jobs/s a naive design reaches, 20,000 jobs take 10 s. */
 const DRAIN_TIMEOUT_MS = 300_000;
@@ -34,7 +34,7 @@ async function pushThrough(
   const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
   receiver?.reset();
   let lastCompletedAt = 0;
-  const worker = startProtocolWorker({
+  const worker = startSdkWorker({
     origins: server.origins,
     agentId: server.agent.id,
     token: server.agent.worker_token,
@@ -78,10 +78,10 @@ export function agentjobsEndToEnd(name: DeploymentName, withWebhooks: boolean): 
     group: 'e2e',
     label: `agentjobs HTTP → workers${withWebhooks ? ' → webhook' : ''} (${DEPLOYMENT_LABELS[name]})`,
     description:
-      `Jobs dispatched over HTTP by concurrent clients while protocol workers (concurrency 64, batched long-poll claims) complete them` +
+      `Jobs dispatched over HTTP by concurrent clients while SDK workers (runWorker, concurrency 64 in all, long-poll claims of all free slots) complete them` +
       (withWebhooks ? '; a completed webhook per job to a local receiver; jobs/s until the last webhook arrived.' : '; jobs/s until the last complete was acknowledged.'),
     requires: deployment.engine === 'postgres' ? ['agentjobs', 'postgres'] : ['agentjobs'],
-    config: { ...deployment, webhooks: withWebhooks, claimLoops: 2, waitSeconds: 5 },
+    config: { ...deployment, webhooks: withWebhooks, worker: 'sdk runWorker', waitSeconds: 5 },
     async setup() {
       if (withWebhooks) receiver = await startWebhookReceiver();
     },

@@ -1,9 +1,8 @@
 /**
  * A worker speaking the agentjobs worker protocol (SPEC.md §6) directly over undici: long-poll
- * claims of several jobs at a time, a no-op handler, complete. The bench uses it instead of the
- * SDK (`agentjobs/worker`) so that it can be written and compiled before the SDK exists, and so
- * that it measures the server rather than the SDK; comparing it with `runWorker` is left for
- * when the SDK exists (bench/README.md).
+ * claims of several jobs at a time, a no-op handler, complete. Latency, webhooks and growth use it
+ * because it measures the server rather than a client, and can time the moment a claim answer is
+ * read; end to end uses the SDK's `runWorker` (`sdk-worker.ts`), as issue 6 asks.
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
