@@ -1,11 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from './random.js';
 
 /** Token prefixes: API keys for clients, worker tokens for an agent's workers, lease tokens for one attempt. */
 export const TOKEN_PREFIX = { apiKey: 'ak_', workerToken: 'awt_', lease: 'lt_' } as const;
 
 /** A new bearer token: the prefix and 32 random bytes in base64url (256 bits). */
 export function newToken(prefix: string, bytes = 32): string {
-  return prefix + randomBytes(bytes).toString('base64url');
+  return prefix + randomBytesPooled(bytes).toString('base64url');
 }
 
 /**
@@ -36,5 +37,5 @@ export function tokenHint(token: string): string {
  * generateWebhookSecret(); // "whsec_q3J0…="
  */
 export function generateWebhookSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
+  return `whsec_${randomBytesPooled(32).toString('base64')}`;
 }
