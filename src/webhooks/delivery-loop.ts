@@ -7,10 +7,9 @@ import {
   claimDueMessages,
   disableObserver,
   insertAttempt,
-  isObserverDisabled,
   nextMessageDueAt,
-  releaseMessages,
   updateMessage,
+  type ClaimedMessage,
 } from '../store/repo/outbox-repo.js';
 import type { Store } from '../store/store.js';
 import { signingSecrets } from '../jobs/tenants.js';
@@ -40,6 +39,8 @@ export interface DeliveryLoopOptions {
 /** Longest sleep between looks at the outbox: bounds how late a message written by another process is seen. */
 const MAX_SLEEP_MS = 1000;
 const CLAIM_BATCH = 200;
+/** Observers this process saw answer 410 Gone, remembered so that their messages already claimed are not sent. */
+const GONE_REMEMBERED = 10_000;
 
 /**
  * Delivers the outbox. Claims due messages (locking them so no other loop, in this or another process, sends
@@ -47,6 +48,8 @@ const CLAIM_BATCH = 200;
  * `perEndpoint` in flight per endpoint: an endpoint that hangs holds its own slots and nobody else's.
  * Endpoints already at their limit are left out of claims, so their backlog stays in the database.
  * Every attempt is recorded; failures are retried on the schedule, with jitter; 410 Gone stops the observer.
+ * An endpoint's slot is free again as soon as its answer is in: recording the attempt (a commit) happens
+ * beside the next send, while the message stays claimed until it is recorded.
  */
 export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promise<void> } {
   const { store, log } = options;
@@ -61,14 +64,24 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
     connectionsPerOrigin: perEndpoint,
     resolver: options.resolver,
   });
-  const endpoints = new Map<string, { inFlight: number; queue: MessageRow[] }>();
+  const endpoints = new Map<string, { inFlight: number; queue: ClaimedMessage[] }>();
+  const recording = new Set<Promise<void>>();
+  const gone = new Set<string>();
+  const observerKey = (message: MessageRow) => `${message.observer_job_id} ${message.url}`;
   const tenants = new Map<string, { row: TenantRow; at: number }>();
   let inFlight = 0;
   let stopped = false;
   let loop: BackgroundLoop | null = null;
   const poke = () => loop?.poke();
 
-  const saturated = () => [...endpoints].filter(([, e]) => e.inFlight + e.queue.length >= perEndpoint * 2).map(([k]) => k);
+  // Each endpoint keeps up to twice its limit in hand (in flight and queued). It is refilled — in one claim of at
+  // least `perEndpoint` messages, not one claim per finished send — once no more than its limit is in hand.
+  const inHand = (endpoint: string) => {
+    const state = endpoints.get(endpoint);
+    return state ? state.inFlight + state.queue.length : 0;
+  };
+  const room = (endpoint: string) => perEndpoint * 2 - inHand(endpoint);
+  const full = () => [...endpoints.keys()].filter((endpoint) => inHand(endpoint) > perEndpoint);
 
   const secretsFor = async (message: MessageRow, now: number): Promise<string[]> => {
     if (message.secret) return [message.secret];
@@ -107,23 +120,28 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
     });
   };
 
-  const deliver = async (message: MessageRow) => {
+  /** Sends one message (or decides not to) and starts recording the attempt; resolves once the answer is in. */
+  const deliver = async (message: ClaimedMessage) => {
     const now = Date.now();
     let result: SendResult;
-    if (await store.read((tx) => isObserverDisabled(tx, message.observer_job_id, message.url))) {
+    if (message.observer_disabled || gone.has(observerKey(message))) {
       result = { outcome: 'http_status', statusCode: 410, latencyMs: 0, error: 'not sent: this observer answered 410 Gone before' };
     } else {
       const timestamp = Math.floor(now / 1000);
       const headers = webhookHeaders({ secrets: await secretsFor(message, now), msgId: message.id, timestamp, body: message.body });
       result = await sender.send({ url: message.url, headers: { ...headers }, body: message.body });
+      if (result.statusCode === 410) {
+        gone.add(observerKey(message));
+        if (gone.size > GONE_REMEMBERED) gone.delete(gone.values().next().value!);
+      }
     }
     options.onAttempt?.(result);
-    try {
-      await record(message, result, now);
-    } catch (error) {
-      // The lock expires and the message is sent again: at least once, never lost.
+    const recorded = record(message, result, now).catch((error: unknown) => {
+      // The claim lapses and the message is sent again: at least once, never lost.
       log.error({ err: error, message_id: message.id }, 'could not record a webhook attempt');
-    }
+    });
+    recording.add(recorded);
+    void recorded.finally(() => recording.delete(recorded));
   };
 
   const pump = (endpoint: string) => {
@@ -133,11 +151,16 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       state.inFlight++;
       inFlight++;
       void deliver(message).finally(() => {
+        const endpointWasFull = inHand(endpoint) > perEndpoint;
+        const allWereBusy = inFlight >= maxInFlight;
         state.inFlight--;
         inFlight--;
         if (state.inFlight === 0 && state.queue.length === 0) endpoints.delete(endpoint);
         else pump(endpoint);
-        poke();
+        // Look at the outbox again when this endpoint wants a refill, when it drained, or when a slot of the
+        // overall limit came free — not after every send.
+        const refill = endpointWasFull && inHand(endpoint) <= perEndpoint;
+        if (refill || allWereBusy || !endpoints.has(endpoint)) poke();
       });
     }
   };
@@ -145,18 +168,15 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   /** One look at the outbox; resolves to how long to sleep before the next. */
   const step = async (): Promise<number> => {
     if (inFlight >= maxInFlight) return MAX_SLEEP_MS; // a finishing send pokes the loop
-    const skip = saturated();
-    const rows = await store.write((tx) => claimDueMessages(tx, Math.min(CLAIM_BATCH, maxInFlight - inFlight), lockMs, skip));
-    const overflow: string[] = [];
+    const skip = full();
+    const rows = await store.write((tx) => claimDueMessages(tx, Math.min(CLAIM_BATCH, maxInFlight - inFlight), lockMs, room, skip));
     for (const row of rows) {
       let state = endpoints.get(row.endpoint);
       if (!state) endpoints.set(row.endpoint, (state = { inFlight: 0, queue: [] }));
-      if (state.inFlight + state.queue.length >= perEndpoint * 2) overflow.push(row.id);
-      else state.queue.push(row);
+      state.queue.push(row);
     }
-    if (overflow.length > 0) await store.write((tx) => releaseMessages(tx, overflow));
-    for (const endpoint of new Set(rows.map((r) => r.endpoint))) if (endpoints.has(endpoint)) pump(endpoint);
-    if (rows.length > overflow.length) return 0;
+    for (const endpoint of new Set(rows.map((r) => r.endpoint))) pump(endpoint);
+    if (rows.length > 0) return 0;
     // Nothing could be claimed. Messages still due belong to endpoints at their limit: a freed slot pokes the
     // loop. Otherwise sleep until the next message is due (never a busy spin).
     const next = await store.read(nextMessageDueAt);
@@ -172,6 +192,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       await loop!.stop();
       // In-flight sends finish (each bounded by the timeout); queued ones are due again when their claim lapses.
       await sender.close();
+      while (recording.size > 0) await Promise.all(recording);
     },
   };
 }

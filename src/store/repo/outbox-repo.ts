@@ -20,29 +20,46 @@ export function updateMessage(tx: Tx, id: string, patch: Partial<MessageRow>): P
   return updateRow(tx, 'webhook_messages', id, patch);
 }
 
+/** A message claimed for sending, and whether its observer answered 410 Gone before (then it is not sent). */
+export type ClaimedMessage = MessageRow & { observer_disabled: boolean | number };
+
 /**
- * Takes up to `limit` due messages and moves their due time `lockMs` ahead, so that no other delivery loop (in
- * this or another process) sends them meanwhile. A loop that dies leaves them due again when that time comes.
+ * Takes due messages — at most `room(endpoint)` of each endpoint and `limit` in all, oldest due first, none of
+ * the `skipEndpoints` — and moves their due time `lockMs` ahead, so that no other delivery loop (in this or
+ * another process) sends them meanwhile. A loop that dies leaves them due again when that time comes.
+ * Candidates are read narrow (id and endpoint) first: the ones left for later are neither read whole nor written.
  */
-export async function claimDueMessages(tx: Tx, limit: number, lockMs: number, skipEndpoints: string[] = []): Promise<MessageRow[]> {
+export async function claimDueMessages(
+  tx: Tx,
+  limit: number,
+  lockMs: number,
+  room: (endpoint: string) => number,
+  skipEndpoints: string[] = [],
+): Promise<ClaimedMessage[]> {
   const skip = skipEndpoints.length > 0 ? ` AND endpoint NOT IN (${placeholders(skipEndpoints.length)})` : '';
-  const rows = await tx.all<MessageRow>(
-    `SELECT * FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?${skip}
+  const candidates = await tx.all<{ id: string; endpoint: string }>(
+    `SELECT id, endpoint FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?${skip}
       ORDER BY next_attempt_at LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
     [tx.now, ...skipEndpoints, limit],
   );
-  if (rows.length > 0) {
-    await tx.run(`UPDATE webhook_messages SET next_attempt_at = ? WHERE id IN (${placeholders(rows.length)})`, [
-      tx.now + lockMs,
-      ...rows.map((r) => r.id),
-    ]);
+  const taken = new Map<string, number>();
+  const ids: string[] = [];
+  for (const { id, endpoint } of candidates) {
+    const count = taken.get(endpoint) ?? 0;
+    if (count >= room(endpoint)) continue;
+    taken.set(endpoint, count + 1);
+    ids.push(id);
   }
-  return rows;
-}
-
-/** Gives claimed messages back unsent (their endpoint was busy), due again now. */
-export function releaseMessages(tx: Tx, ids: string[]): Promise<number> {
-  return tx.run(`UPDATE webhook_messages SET next_attempt_at = ? WHERE id IN (${placeholders(ids.length)})`, [tx.now, ...ids]);
+  if (ids.length === 0) return [];
+  const rows = await tx.all<ClaimedMessage>(
+    `SELECT m.*, EXISTS (SELECT 1 FROM disabled_observers d WHERE d.observer_job_id = m.observer_job_id AND d.url = m.url)
+        AS observer_disabled
+      FROM webhook_messages m WHERE m.id IN (${placeholders(ids.length)})`,
+    ids,
+  );
+  await tx.run(`UPDATE webhook_messages SET next_attempt_at = ? WHERE id IN (${placeholders(ids.length)})`, [tx.now + lockMs, ...ids]);
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 }
 
 /** Stops deliveries to an observer whose endpoint answered 410 Gone. */
@@ -51,11 +68,6 @@ export async function disableObserver(tx: Tx, observerJobId: string, url: string
     'INSERT INTO disabled_observers (observer_job_id, url, disabled_at) VALUES (?, ?, ?) ON CONFLICT (observer_job_id, url) DO NOTHING',
     [observerJobId, url, tx.now],
   );
-}
-
-/** True when an observer's endpoint answered 410 Gone before. */
-export async function isObserverDisabled(tx: Tx, observerJobId: string, url: string): Promise<boolean> {
-  return (await tx.get('SELECT 1 AS x FROM disabled_observers WHERE observer_job_id = ? AND url = ?', [observerJobId, url])) !== undefined;
 }
 
 /** The earliest moment a pending message is due, or null (one step down the partial index). */
