@@ -54,6 +54,9 @@ export async function send(transport: Transport, method: string, path: string, o
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: options.signal,
+      // The API never redirects, and a followed redirect would turn a POST into a GET. Refusing redirects also
+      // spares fetch a copy of every request (and a tee of its body), which it makes only to follow them.
+      redirect: 'error',
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
