@@ -6,6 +6,7 @@
  *   --quick                                       short smoke run: small sizes, 2 rounds
  *   --out FILE                                    results file (default bench/results/latest.json)
  *   --agentjobs-cli FILE                          server to start (default dist/cli/main.js)
+ *   --baseline-cli FILE                           another build, compared on SQLite dispatch and end to end
  *   --help
  *
  * Prints one table (scenario, figure, unit, median, ratio vs the group's reference) on stdout,
@@ -54,13 +55,13 @@ const QUICK_SIZES: RunSizes = {
   concurrency: 64,
 };
 
-const USAGE = `usage: tsx bench/run.ts [--only ${SCENARIO_GROUPS.join(',')}] [--rounds N] [--quick] [--out FILE] [--agentjobs-cli FILE]`;
+const USAGE = `usage: tsx bench/run.ts [--only ${SCENARIO_GROUPS.join(',')}] [--rounds N] [--quick] [--out FILE] [--agentjobs-cli FILE] [--baseline-cli FILE]`;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 }
 
-function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boolean; out: string; agentjobsCli: string } {
+function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boolean; out: string; agentjobsCli: string; baselineCli?: string } {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
@@ -68,6 +69,7 @@ function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boole
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       'agentjobs-cli': { type: 'string' },
+      'baseline-cli': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -87,7 +89,9 @@ function parseOptions(): { groups: ScenarioGroup[]; rounds: number; quick: boole
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got "${values.rounds}"`);
   const out = resolve(values.out ?? join(BENCH_DIR, 'results', 'latest.json'));
   const agentjobsCli = resolve(values['agentjobs-cli'] ?? DEFAULT_AGENTJOBS_CLI);
-  return { groups: groups as ScenarioGroup[], rounds, quick, out, agentjobsCli };
+  const baselineCli = values['baseline-cli'] === undefined ? undefined : resolve(values['baseline-cli']);
+  if (baselineCli && !existsSync(baselineCli)) throw new Error(`--baseline-cli: ${baselineCli} not found`);
+  return { groups: groups as ScenarioGroup[], rounds, quick, out, agentjobsCli, ...(baselineCli ? { baselineCli } : {}) };
 }
 
 async function main(): Promise<number> {
@@ -107,7 +111,7 @@ async function main(): Promise<number> {
       : { available: false, reason: `${options.agentjobsCli} not found (build the server first: npm run build)` },
   };
 
-  const all: Scenario[] = [...peerScenarios(), ...agentjobsScenarios()];
+  const all: Scenario[] = [...peerScenarios(), ...agentjobsScenarios(options.baselineCli)];
   const skipped: SkippedScenario[] = [];
   const selected: Scenario[] = [];
   // Group order follows SCENARIO_GROUPS; within a group, the registry's order.

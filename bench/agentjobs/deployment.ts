@@ -54,6 +54,11 @@ export interface RunningAgentjobs {
   stop(): Promise<void>;
 }
 
+/** `ctx` with another agentjobs build to start, when one is given. */
+export function withCli(ctx: ScenarioContext, cli: string | undefined): ScenarioContext {
+  return cli ? { ...ctx, agentjobsCli: cli } : ctx;
+}
+
 /**
  * Starts a deployment with an empty store named `name` (a directory under the run's work dir
  * and, on PostgreSQL, a database `agentjobs_bench_<name>` recreated empty).

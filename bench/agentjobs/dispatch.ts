@@ -6,11 +6,15 @@
 import { httpLoad } from '../lib/http-load.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { dispatchJson } from './api.js';
-import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, type DeploymentName, type RunningAgentjobs } from './deployment.js';
+import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, withCli, type DeploymentName, type RunningAgentjobs } from './deployment.js';
 
-/** Dispatch throughput on deployment `name`; every round starts from an empty store, like the peers' rounds. */
-export function agentjobsDispatch(name: DeploymentName): Scenario {
+/**
+ * Dispatch throughput on deployment `name`; every round starts from an empty store, like the peers' rounds.
+ * With `baselineCli`, the server started is that build instead (`--baseline-cli`: before/after in one run).
+ */
+export function agentjobsDispatch(name: DeploymentName, baselineCli?: string): Scenario {
   const deployment = DEPLOYMENTS[name];
+  const variant = baselineCli ? '.baseline' : '';
   const load = (ctx: ScenarioContext, server: RunningAgentjobs, durationMs: number) => {
     const body = dispatchJson(server.agent.id);
     const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
@@ -23,17 +27,17 @@ export function agentjobsDispatch(name: DeploymentName): Scenario {
     });
   };
   return {
-    id: `agentjobs.dispatch.${name}`,
+    id: `agentjobs.dispatch.${name}${variant}`,
     group: 'dispatch',
-    label: `agentjobs POST /v1/jobs (${DEPLOYMENT_LABELS[name]})`,
+    label: `agentjobs POST /v1/jobs (${DEPLOYMENT_LABELS[name]}${baselineCli ? ', baseline build' : ''})`,
     description: `POST /v1/jobs with the job payload, answered 202 once durably stored; closed loop over keep-alive connections spread over ${deployment.processes} server process(es); fresh store each round.`,
     requires: deployment.engine === 'postgres' ? ['agentjobs', 'postgres'] : ['agentjobs'],
-    config: { ...deployment },
+    config: { ...deployment, ...(baselineCli ? { cli: baselineCli } : {}) },
     async setup() {
       // Nothing lasts between rounds: each round starts its own deployment on an empty store.
     },
     async run(ctx, round): Promise<Figure[]> {
-      const server = await startAgentjobs(ctx, deployment, `dispatch_${name}_${round}`);
+      const server = await startAgentjobs(withCli(ctx, baselineCli), deployment, `dispatch_${name}${variant}_${round}`);
       try {
         await load(ctx, server, ctx.sizes.warmupMs);
         const cpu0 = server.cpuSeconds();
