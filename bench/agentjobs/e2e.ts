@@ -53,6 +53,7 @@ async function pushThrough(
     origins: server.origins,
     agentId: server.agent.id,
     token: server.agent.worker_token,
+    apiKey: server.apiKey,
     concurrency: ctx.sizes.concurrency,
     result: NOOP_RESULT,
     onCompleted: (_id, at) => {

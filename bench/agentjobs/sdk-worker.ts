@@ -1,11 +1,14 @@
 /**
  * The SDK's `runWorker` (`agentjobs/worker`) as the bench's end-to-end worker, with the counters of
  * {@link ProtocolWorker}: issue 6 measures end to end "by SDK workers (concurrency 64 in all)".
- * One `runWorker` per server origin, the 64 jobs in hand split between them, a no-op handler. The
- * SDK reports the result itself after the handler returns, so completions are counted where they
- * are acknowledged: on the `fetch` the SDK is given, at each 200 answer to a `…/complete`.
+ * One `runWorker` per server origin, the 64 jobs in hand split between them, a no-op handler, the SDK's
+ * own HTTP client. The SDK reports each result itself after the handler returns, so completions are
+ * confirmed by the server: every 20 ms the agent's counts are read, and when none of its jobs is running,
+ * every job handed to a handler before that read has been completed. The clock's end is therefore at most
+ * one poll (20 ms) late, on runs of seconds; the polls add 50 requests a second.
  */
 import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
 import { runWorker, type WorkerHandle } from '../../src/sdk/worker.js';
 import type { ProtocolWorker } from './protocol-worker.js';
 
@@ -20,13 +23,15 @@ export interface SdkWorkerOptions {
   concurrency: number;
   /** Returned by the handler; must satisfy the payload's output_schema. */
   result: unknown;
+  /** An API key of the tenant, to read the agent's counts. */
+  apiKey: string;
   /** `wait_seconds` of each claim. @default 5 */
   waitSeconds?: number;
-  /** Called when the server acknowledged a completion (`performance.now()`). */
+  /** Called when jobs are confirmed completed (`performance.now()` of the confirming read). */
   onCompleted?: (jobId: string, at: number) => void;
 }
 
-const COMPLETE_PATH = /\/v1\/jobs\/([^/]+)\/complete$/;
+const POLL_MS = 20;
 
 /** Starts the SDK workers at once; resolves immediately with the running worker. */
 export function startSdkWorker(options: SdkWorkerOptions): ProtocolWorker {
@@ -35,20 +40,31 @@ export function startSdkWorker(options: SdkWorkerOptions): ProtocolWorker {
   let completed = 0;
   let errors = 0;
   let firstError: string | undefined;
+  let running = true;
   const fail = (error: unknown): void => {
     errors++;
     firstError ??= error instanceof Error ? error.message : String(error);
   };
 
-  const countingFetch: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
-    const done = COMPLETE_PATH.exec(String(input));
-    if (done && response.status === 200) {
-      completed++;
-      onCompleted?.(decodeURIComponent(done[1]!), performance.now());
+  const confirm = async (): Promise<void> => {
+    while (running) {
+      if (claimed > completed) {
+        const handed = claimed;
+        try {
+          const answer = await request(`${origins[0]}/v1/agents/${options.agentId}`, { headers: { authorization: `Bearer ${options.apiKey}` } });
+          const agent = (await answer.body.json()) as { counts: { running: number } };
+          if (agent.counts.running === 0 && handed > completed) {
+            completed = handed;
+            onCompleted?.('', performance.now());
+          }
+        } catch (error) {
+          fail(error);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    return response;
   };
+  const confirming = confirm();
 
   const share = Math.max(1, Math.ceil(concurrency / origins.length));
   const workers: WorkerHandle[] = origins.map((url) =>
@@ -58,7 +74,6 @@ export function startSdkWorker(options: SdkWorkerOptions): ProtocolWorker {
       token: options.token,
       concurrency: share,
       waitSeconds: options.waitSeconds ?? 5,
-      fetch: countingFetch,
       onError: fail,
       handler: () => {
         claimed++;
@@ -82,6 +97,8 @@ export function startSdkWorker(options: SdkWorkerOptions): ProtocolWorker {
     },
     async stop() {
       await Promise.all(workers.map((worker) => worker.stop()));
+      running = false;
+      await confirming;
     },
   };
 }

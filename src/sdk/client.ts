@@ -34,7 +34,10 @@ export interface ClientOptions {
   url?: string;
   /** An API key (ak_…). */
   apiKey: string;
-  /** The fetch to use. @default globalThis.fetch */
+  /**
+   * A fetch to send requests with, instead of the SDK's own HTTP client (undici's `request`: a fraction of
+   * the CPU of `fetch` per request). Event streams always use a fetch: this one, or the global one.
+   */
   fetch?: typeof fetch;
 }
 

@@ -1,3 +1,4 @@
+import { request as undiciRequest } from 'undici';
 import type { ErrorCode } from '../protocol/errors.js';
 
 /** An error answered by the agentjobs API: its HTTP status, stable `code`, message and details. */
@@ -19,7 +20,11 @@ export interface Transport {
   readonly url: string;
   /** Bearer token: an API key (client) or a worker token (worker). */
   readonly token: string;
-  /** The fetch to use (the global one by default). */
+  /**
+   * A fetch to send JSON requests with, instead of the SDK's own HTTP client (undici's `request`, which costs a
+   * fraction of the CPU of `fetch` per request). Event streams always go through a fetch (this one, or the
+   * global one).
+   */
   readonly fetch?: typeof fetch;
 }
 
@@ -34,20 +39,35 @@ export interface RequestOptions {
 
 /** Sends one JSON request and parses the answer; non-2xx answers throw AgentJobsError. */
 export async function request<T>(transport: Transport, method: string, path: string, options: RequestOptions = {}): Promise<T> {
-  const response = await send(transport, method, path, options);
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  if (!response.ok) throw errorFrom(response.status, text);
+  let status: number;
+  let text: string;
+  if (transport.fetch) {
+    const response = await send(transport, method, path, options);
+    status = response.status;
+    text = await response.text();
+  } else {
+    const { url, headers } = prepare(transport, path, options);
+    try {
+      const answer = await undiciRequest(url, {
+        method: method as 'GET',
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+      });
+      status = answer.statusCode;
+      text = await answer.body.text();
+    } catch (error) {
+      throw networkError(error, url);
+    }
+  }
+  if (status === 204) return undefined as T;
+  if (status < 200 || status > 299) throw errorFrom(status, text);
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 
-/** Sends a request and returns the raw response (for streams); network failures become AgentJobsError. */
+/** Sends a request through a fetch and returns the raw response (for streams); network failures become AgentJobsError. */
 export async function send(transport: Transport, method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-  const url = new URL(path, transport.url);
-  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
-  const headers: Record<string, string> = { authorization: `Bearer ${transport.token}`, ...options.headers };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+  const { url, headers } = prepare(transport, path, options);
   try {
     return await (transport.fetch ?? fetch)(url, {
       method,
@@ -59,9 +79,23 @@ export async function send(transport: Transport, method: string, path: string, o
       redirect: 'error',
     });
   } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error;
-    throw new AgentJobsError(0, 'network_error', `Could not reach ${url.origin}: ${(error as Error).message}`);
+    throw networkError(error, url);
   }
+}
+
+function prepare(transport: Transport, path: string, options: RequestOptions): { url: URL; headers: Record<string, string> } {
+  const url = new URL(path, transport.url);
+  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+  const headers: Record<string, string> = { authorization: `Bearer ${transport.token}`, ...options.headers };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+  return { url, headers };
+}
+
+/** A failure to get an answer, as AgentJobsError; an abort stays what it is. */
+function networkError(error: unknown, url: URL): unknown {
+  if ((error as Error).name === 'AbortError') return error;
+  return new AgentJobsError(0, 'network_error', `Could not reach ${url.origin}: ${(error as Error).message}`);
 }
 
 /** The AgentJobsError of an error response. */

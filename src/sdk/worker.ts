@@ -97,6 +97,7 @@ export interface WorkerOptions {
   workerId?: string;
   /** Called with errors that the worker survives (network trouble, a failed report). @default console.error */
   onError?: (error: unknown) => void;
+  /** A fetch to send requests with, instead of the SDK's own HTTP client (undici's `request`, which is cheaper). */
   fetch?: typeof fetch;
 }
 
