@@ -48,6 +48,20 @@ export interface ProtocolWorker {
   stop(): Promise<void>;
 }
 
+/** The counters of a bench worker, updated as it goes; a worker is these plus `stop()`. */
+export class WorkerCounters {
+  claimed = 0;
+  completed = 0;
+  errors = 0;
+  firstError: string | undefined;
+
+  /** Counts a failure, keeping the first message for the report. */
+  fail(error: unknown): void {
+    this.errors++;
+    this.firstError ??= error instanceof Error ? error.message : String(error);
+  }
+}
+
 interface ClaimAnswer {
   jobs: { job: { id: string }; lease: { token: string } }[];
 }
@@ -67,15 +81,8 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
   const waiters: (() => void)[] = [];
   let running = true;
   let free = concurrency;
-  let claimed = 0;
-  let completed = 0;
-  let errors = 0;
-  let firstError: string | undefined;
+  const counters = new WorkerCounters();
 
-  const fail = (error: unknown): void => {
-    errors++;
-    firstError ??= error instanceof Error ? error.message : String(error);
-  };
   const release = (slots: number): void => {
     free += slots;
     while (slots-- > 0 && waiters.length) waiters.shift()!();
@@ -94,10 +101,10 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
         (status) => status !== 200,
       );
       if (answer.status !== 200) throw new Error(`complete ${jobId} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
-      completed++;
+      counters.completed++;
       onCompleted?.(jobId, performance.now());
     } catch (error) {
-      fail(error);
+      counters.fail(error);
     } finally {
       release(1);
     }
@@ -126,7 +133,7 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
       } catch (error) {
         release(want);
         if (!running) break;
-        fail(error);
+        counters.fail(error);
         // Back off briefly so a refusing server is not hammered by a tight loop.
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
@@ -134,7 +141,7 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
       const at = performance.now();
       release(want - claimAnswer.jobs.length);
       for (const { job, lease } of claimAnswer.jobs) {
-        claimed++;
+        counters.claimed++;
         onClaimed?.(job.id, at);
         // The handler is a no-op: the job is completed as soon as it is claimed.
         const done = complete(pool, job.id, lease.token);
@@ -146,19 +153,7 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
 
   const loops = Array.from({ length: claimLoops }, (_, i) => claimLoop(i));
 
-  return {
-    get claimed() {
-      return claimed;
-    },
-    get completed() {
-      return completed;
-    },
-    get errors() {
-      return errors;
-    },
-    get firstError() {
-      return firstError;
-    },
+  return Object.assign(counters, {
     async stop() {
       running = false;
       for (const wake of waiters.splice(0)) wake();
@@ -168,5 +163,5 @@ export function startProtocolWorker(options: ProtocolWorkerOptions): ProtocolWor
       await Promise.all(pools.map((pool) => pool.destroy()));
       await Promise.all(loops);
     },
-  };
+  });
 }

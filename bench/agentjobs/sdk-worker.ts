@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { runWorker, type WorkerHandle } from '../../src/sdk/worker.js';
-import type { ProtocolWorker } from './protocol-worker.js';
+import { WorkerCounters, type ProtocolWorker } from './protocol-worker.js';
 
 /** Options of {@link startSdkWorker}. */
 export interface SdkWorkerOptions {
@@ -36,29 +36,22 @@ const POLL_MS = 20;
 /** Starts the SDK workers at once; resolves immediately with the running worker. */
 export function startSdkWorker(options: SdkWorkerOptions): ProtocolWorker {
   const { origins, concurrency, onCompleted } = options;
-  let claimed = 0;
-  let completed = 0;
-  let errors = 0;
-  let firstError: string | undefined;
+  const counters = new WorkerCounters();
   let running = true;
-  const fail = (error: unknown): void => {
-    errors++;
-    firstError ??= error instanceof Error ? error.message : String(error);
-  };
 
   const confirm = async (): Promise<void> => {
     while (running) {
-      if (claimed > completed) {
-        const handed = claimed;
+      if (counters.claimed > counters.completed) {
+        const handed = counters.claimed;
         try {
           const answer = await request(`${origins[0]}/v1/agents/${options.agentId}`, { headers: { authorization: `Bearer ${options.apiKey}` } });
           const agent = (await answer.body.json()) as { counts: { running: number } };
-          if (agent.counts.running === 0 && handed > completed) {
-            completed = handed;
+          if (agent.counts.running === 0 && handed > counters.completed) {
+            counters.completed = handed;
             onCompleted?.('', performance.now());
           }
         } catch (error) {
-          fail(error);
+          counters.fail(error);
         }
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -74,31 +67,19 @@ export function startSdkWorker(options: SdkWorkerOptions): ProtocolWorker {
       token: options.token,
       concurrency: share,
       waitSeconds: options.waitSeconds ?? 5,
-      onError: fail,
+      onError: (error) => counters.fail(error),
       handler: () => {
-        claimed++;
+        counters.claimed++;
         return options.result;
       },
     }),
   );
 
-  return {
-    get claimed() {
-      return claimed;
-    },
-    get completed() {
-      return completed;
-    },
-    get errors() {
-      return errors;
-    },
-    get firstError() {
-      return firstError;
-    },
+  return Object.assign(counters, {
     async stop() {
       await Promise.all(workers.map((worker) => worker.stop()));
       running = false;
       await confirming;
     },
-  };
+  });
 }
