@@ -1,7 +1,8 @@
 /**
- * A/B of two builds of the server on one SQLite workload, alternating A B B A … so that the machine's drift
- * falls on both alike: `npx tsx bench/ab.ts --a OLD/dist/cli/main.js [--b dist/cli/main.js] [--worker lean|sdk|none]
- * [--webhooks] [--jobs 8000] [--rounds 4]`.
+ * A/B of two builds of the server on one workload, alternating A B B A … so that the machine's drift falls
+ * on both alike: `npx tsx bench/ab.ts --a OLD/dist/cli/main.js [--b dist/cli/main.js] [--worker lean|sdk|none]
+ * [--webhooks] [--jobs 8000] [--rounds 4] [--postgres postgres://postgres@127.0.0.1:5432/postgres]`.
+ * SQLite by default; with `--postgres`, one server process on a database created for each run.
  *
  * Each run starts the build on an empty store, dispatches `--jobs` jobs from 64 connections while the workers
  * (64 jobs in hand) complete them, and prints jobs/s until the last completion (or the last webhook with
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     webhooks: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '8000' },
     rounds: { type: 'string', default: '4' },
+    postgres: { type: 'string' },
   },
 });
 if (!values.a) throw new Error('--a FILE: the build to compare against (another checkout\'s dist/cli/main.js)');
@@ -46,12 +48,12 @@ const ctx = {
   repoRoot: process.cwd(),
   agentjobsCli: builds.B,
   workDir,
-  postgresUrl: '',
+  postgresUrl: values.postgres ?? '',
   log: () => {},
 } as unknown as ScenarioContext;
 
 async function once(build: 'A' | 'B', round: number): Promise<{ jobsPerSec: number; cpuUsPerJob: number }> {
-  const server = await startAgentjobs(withCli(ctx, builds[build]), DEPLOYMENTS.sqlite, `ab_${build}_${round}`);
+  const server = await startAgentjobs(withCli(ctx, builds[build]), values.postgres ? DEPLOYMENTS.pg1 : DEPLOYMENTS.sqlite, `ab_${build}_${round}`);
   const receiver = values.webhooks ? await startWebhookReceiver() : undefined;
   try {
     const body = dispatchJson(server.agent.id, receiver ? [{ type: 'webhook', url: `${receiver.url}/completed`, events: ['completed'] }] : undefined);
@@ -93,7 +95,7 @@ try {
     }
   }
   const m = (build: 'A' | 'B', key: 'jobsPerSec' | 'cpuUsPerJob') => median(results[build].map((r) => r[key]));
-  console.log(`\n${worker} worker${values.webhooks ? ', a webhook per job' : ''}, ${jobs} jobs, medians of ${values.rounds}:`);
+  console.log(`\n${values.postgres ? 'PostgreSQL' : 'SQLite'}, ${worker} worker${values.webhooks ? ', a webhook per job' : ''}, ${jobs} jobs, medians of ${values.rounds}:`);
   console.log(`A ${builds.A}: ${Math.round(m('A', 'jobsPerSec'))} jobs/s, ${Math.round(m('A', 'cpuUsPerJob'))} µs/job`);
   console.log(`B ${builds.B}: ${Math.round(m('B', 'jobsPerSec'))} jobs/s, ${Math.round(m('B', 'cpuUsPerJob'))} µs/job`);
   console.log(`B/A: ${(m('B', 'jobsPerSec') / m('A', 'jobsPerSec')).toFixed(2)}× jobs/s, ${(m('B', 'cpuUsPerJob') / m('A', 'cpuUsPerJob')).toFixed(2)}× CPU per job`);

@@ -1,7 +1,7 @@
 import type { JobStatus } from '../protocol/jobs.js';
 import { isTerminal, timerAt } from '../domain/job-rules.js';
 import type { JobRow } from '../store/rows.js';
-import { updateJob } from '../store/repo/jobs-repo.js';
+import { updateJob, updateRootJobTakingSequence } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import { appendEvent } from './append-event.js';
 import { cancelDescendants } from './cancel-descendants.js';
@@ -38,14 +38,18 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
   }
   next.timer_at = timerAt(next);
 
-  await updateJob(tx, job.id, {
+  const patch: Partial<JobRow> = {
     ...change.patch,
     status: to,
     transition_seq: next.transition_seq,
     timer_at: next.timer_at,
     ...(isTerminal(to) ? { completed_at: next.completed_at, lease_expires_at: null } : {}),
     ...(to === 'queued' ? { lease_token: null, lease_expires_at: null, worker_id: null } : {}),
-  });
+  };
+  // A root job holds its tree's event counter: the update takes the event's sequence too, in one statement.
+  let sequence: number | undefined;
+  if (job.id === job.root_job_id) sequence = await updateRootJobTakingSequence(tx, job.id, patch);
+  else await updateJob(tx, job.id, patch);
 
   // A freed concurrency slot or a job back in the queue: waiting workers of the agent may claim now.
   if (from === 'running' || to === 'queued') tx.notify('agent', job.agent_id);
@@ -56,7 +60,7 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     attempt: next.attempt,
     ...(next.error && isTerminal(to) ? { error: JSON.parse(next.error) } : {}),
     ...change.event,
-  });
+  }, sequence);
   await enqueueWebhooks(tx, next);
 
   if (isTerminal(to) && next.child_count > 0 && change.cascade !== false) {

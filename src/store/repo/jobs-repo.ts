@@ -2,7 +2,7 @@ import type { JobStatus } from '../../protocol/jobs.js';
 import type { Millis } from '../../domain/time.js';
 import type { JobNodeRow, JobRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, placeholders, updateRow } from './sql.js';
+import { insertRow, placeholders, updateRow, updateRowReturning } from './sql.js';
 
 /** Stores a new job. */
 export function insertJob(tx: Tx, row: JobRow): Promise<number> {
@@ -22,6 +22,15 @@ export function getJobById(tx: Tx, id: string, lock = false): Promise<JobRow | u
 /** Changes the given columns of a job. */
 export function updateJob(tx: Tx, id: string, patch: Partial<JobRow>): Promise<number> {
   return updateRow(tx, 'jobs', id, { ...patch, updated_at: tx.now });
+}
+
+/**
+ * Changes the given columns of a job that is the root of its tree and takes the tree's next event sequence in
+ * the same statement (see {@link nextTreeSequence}).
+ */
+export async function updateRootJobTakingSequence(tx: Tx, id: string, patch: Partial<JobRow>): Promise<number> {
+  const row = await updateRowReturning<{ event_seq: number }>(tx, 'jobs', id, { ...patch, updated_at: tx.now }, 'event_seq = event_seq + 1', 'event_seq');
+  return row!.event_seq;
 }
 
 /** Filters of `GET /v1/jobs`. */

@@ -22,13 +22,26 @@ export function insertRow(tx: Tx, table: string, row: object): Promise<number> {
 export function updateRow(tx: Tx, table: string, id: string, patch: object): Promise<number> {
   const columns = Object.keys(patch);
   if (columns.length === 0) return Promise.resolve(0);
-  const cacheKey = `${table}|${columns.join(',')}`;
+  return tx.run(updateSql(table, columns, '', ''), [...Object.values(patch), id]);
+}
+
+/**
+ * Updates the given columns of the row with this id and one more assignment (`also`, SQL), and returns the
+ * columns named in `returning`: one statement where a second would have read what the first just wrote.
+ */
+export function updateRowReturning<T>(tx: Tx, table: string, id: string, patch: object, also: string, returning: string): Promise<T | undefined> {
+  return tx.get<T>(updateSql(table, Object.keys(patch), also, returning), [...Object.values(patch), id]);
+}
+
+function updateSql(table: string, columns: string[], also: string, returning: string): string {
+  const cacheKey = `${table}|${columns.join(',')}|${also}|${returning}`;
   let sql = updateCache.get(cacheKey);
   if (!sql) {
-    sql = `UPDATE ${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`;
+    const assignments = [...columns.map((c) => `${c} = ?`), ...(also ? [also] : [])].join(', ');
+    sql = `UPDATE ${table} SET ${assignments} WHERE id = ?${returning ? ` RETURNING ${returning}` : ''}`;
     updateCache.set(cacheKey, sql);
   }
-  return tx.run(sql, [...Object.values(patch), id]);
+  return sql;
 }
 
 /** `?, ?, ?` for an IN list of n values. */
