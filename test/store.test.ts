@@ -84,6 +84,31 @@ for (const engine of ENGINES) {
         expect(names).toEqual(['batch-a', null, null, 'batch-d']);
       });
 
+      it('runs a following write in the transaction of the write that notifies, and never a withdrawn one', async () => {
+        // PostgreSQL leaves follow() out (its writes commit apart); SQLite hands a job over in the dispatch's commit.
+        if (!store.follow) return;
+        const order: string[] = [];
+        const kept = store.follow('agent', 'agt_follow', async (tx) => {
+          order.push('follower');
+          await insertTenant(tx, tenant('follow-b', tx.now));
+          return tx.now;
+        });
+        const withdrawn = store.follow('agent', 'agt_follow', async () => order.push('withdrawn'));
+        const elsewhere = store.follow('agent', 'agt_other', async () => order.push('elsewhere'));
+        expect(withdrawn.cancel()).toBe(true);
+        const now = await store.write(async (tx) => {
+          order.push('notifier');
+          await insertTenant(tx, tenant('follow-a', tx.now));
+          tx.notify('agent', 'agt_follow');
+          return tx.now;
+        });
+        expect(await kept.result).toBe(now); // the same transaction: the same clock, committed together
+        expect(order).toEqual(['notifier', 'follower']);
+        expect(kept.cancel()).toBe(false);
+        expect(elsewhere.cancel()).toBe(true);
+        expect(await store.read(async (tx) => (await getTenantByName(tx, 'follow-b'))?.name)).toBe('follow-b');
+      });
+
       it('wakes this process after the commit, and never for a write that rolled back', async () => {
         const heard: string[] = [];
         const unlisten = store.listen('tree', (key) => heard.push(key));

@@ -36,17 +36,29 @@ export async function claimJobs(
   const leaseMs = (input.lease_seconds ?? 0) * 1000 || ctx.leaseMs;
   const workerId = input.worker_id ?? null;
   const waitMs = Math.round((input.wait_seconds ?? 0) * 1000);
-  let woken = false;
-  const claimed = await waitFor(ctx.store, 'agent', agentId, waitMs, [signal, ctx.shutdown], async () => {
-    if (ctx.shutdown.aborted) return null;
-    // A wake-up wakes every worker waiting for the agent, in every process, and one of them gets the job. After
-    // a wake-up, look before taking the agent's lock in a write: the others go back to waiting without queueing
-    // behind it. (The first attempt always writes: it also records the worker as seen.)
-    if (woken && !(await ctx.store.read((tx) => hasQueuedJob(tx, agentId)))) return null;
-    woken = true;
-    const jobs = await ctx.store.write((tx) => claimOnce(tx, worker.tenantId, agentId, maxJobs, leaseMs, workerId));
+  const claim = async (tx: Tx) => {
+    const jobs = await claimOnce(tx, worker.tenantId, agentId, maxJobs, leaseMs, workerId);
     return jobs.length > 0 ? jobs : null;
-  });
+  };
+  const claimed = await waitFor(
+    ctx.store,
+    'agent',
+    agentId,
+    waitMs,
+    [signal, ctx.shutdown],
+    async () => {
+      if (ctx.shutdown.aborted) return null;
+      // Look before taking the agent's lock in a write: a wake-up wakes every worker waiting for the agent, in
+      // every process, and one of them gets the job; the others go back to waiting without queueing behind it,
+      // and a claim that finds nothing costs no commit. (It still writes when the worker is due to be recorded
+      // as seen.)
+      if (!(await ctx.store.read((tx) => hasQueuedJob(tx, agentId))) && !(workerId && touchDue(agentId, workerId))) return null;
+      return ctx.store.write(claim);
+    },
+    // On SQLite, a waiting worker's claim runs in the dispatch's own transaction: the job reaches it one commit
+    // sooner.
+    claim,
+  );
   return `{"jobs":[${(claimed ?? []).join(',')}]}`;
 }
 
@@ -92,10 +104,15 @@ async function claimOnce(
 const lastTouched = new Map<string, number>();
 const TOUCH_EVERY_MS = 10_000;
 
+/** Whether a worker is due to be recorded as seen (a look, without recording anything). */
+function touchDue(agentId: string, workerId: string, now = Date.now()): boolean {
+  const last = lastTouched.get(`${agentId}\u0000${workerId}`);
+  return last == null || now - last >= TOUCH_EVERY_MS;
+}
+
 function seenLongAgo(agentId: string, workerId: string, now: number): boolean {
   const key = `${agentId}\u0000${workerId}`;
-  const last = lastTouched.get(key);
-  if (last != null && now - last < TOUCH_EVERY_MS) return false;
+  if (!touchDue(agentId, workerId, now)) return false;
   lastTouched.delete(key);
   lastTouched.set(key, now);
   if (lastTouched.size > 10_000) lastTouched.delete(lastTouched.keys().next().value!);

@@ -1,9 +1,13 @@
-import type { Channel, Store } from '../store/store.js';
+import type { Channel, FollowingWrite, Store, Tx } from '../store/store.js';
 
 /**
  * Repeats `attempt` until it yields something or `waitMs` passes, sleeping in between until a wake-up arrives
  * on `channel`/`key` (no polling interval). The subscription is made before each attempt, so a wake-up that
  * lands while an attempt runs is not lost. Ends early when `signal` aborts.
+ *
+ * With `follower` (a write doing what `attempt` does), and a store that can, the sleeper also registers it to
+ * run in the very transaction of the write that notifies (see `Store.follow`): what that write made is handed
+ * over in its own commit, without a second one.
  */
 export async function waitFor<T>(
   store: Store,
@@ -12,6 +16,7 @@ export async function waitFor<T>(
   waitMs: number,
   signals: AbortSignal[],
   attempt: () => Promise<T | null>,
+  follower?: (tx: Tx) => Promise<T | null>,
 ): Promise<T | null> {
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -28,7 +33,19 @@ export async function waitFor<T>(
       if (result !== null) return result;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signals.some((s) => s.aborted)) return null;
-      if (!woken) await sleepUntilWoken(remaining, signals, (fn) => (wake = fn));
+      if (!woken) {
+        const following: FollowingWrite<T | null> | undefined = follower && store.follow?.(channel, key, follower);
+        following?.result.then(
+          () => wake(),
+          () => wake(),
+        );
+        await sleepUntilWoken(remaining, signals, (fn) => (wake = fn));
+        // Withdrawn unless a write already took it: then its outcome is ours (jobs it claimed must not be lost).
+        if (following && !following.cancel()) {
+          const taken = await following.result;
+          if (taken !== null) return taken;
+        }
+      }
       if (signals.some((s) => s.aborted)) return null;
       if (Date.now() >= deadline && !woken) return null;
     } finally {

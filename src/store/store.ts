@@ -43,6 +43,14 @@ export interface Tx {
   notify(channel: Channel, key: string): void;
 }
 
+/** A write registered with {@link Store.follow}. */
+export interface FollowingWrite<T> {
+  /** Settles once the write has run and its transaction committed (or failed). */
+  readonly result: Promise<T>;
+  /** Withdraws the write; false when it was already taken into a transaction (then await `result`). */
+  cancel(): boolean;
+}
+
 /** Persistence behind one interface: the SQLite file by default, PostgreSQL to scale out. */
 export interface Store {
   readonly dialect: Dialect;
@@ -62,6 +70,13 @@ export interface Store {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Subscribes to wake-ups on a channel, from this process and (PostgreSQL) from every other. */
   listen(channel: Channel, handler: (key: string) => void): () => void;
+  /**
+   * Registers `fn` to run as a write in the same transaction as the next write of this process that notifies
+   * `channel`/`key`, right after it — so a worker waiting for a job gets it in the dispatch's own commit, one
+   * fsync sooner than a wake-up followed by a write of its own. Optional: an engine whose writes commit apart
+   * (PostgreSQL) leaves it out, and callers rely on `listen()` alone.
+   */
+  follow?<T>(channel: Channel, key: string, fn: (tx: Tx) => Promise<T>): FollowingWrite<T>;
   /** Database time now, for code outside a transaction (long-poll deadlines, the sweeper's next wake). */
   now(): Promise<Millis>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Millis } from '../../domain/time.js';
 import { JobsError } from '../../domain/jobs-error.js';
 import { loadMigrations } from '../migrations.js';
-import type { Channel, Dialect, Store, Tx } from '../store.js';
+import type { Channel, Dialect, FollowingWrite, Store, Tx } from '../store.js';
 import { LocalBus } from '../local-bus.js';
 
 /** Options of the embedded SQLite store. */
@@ -54,6 +54,8 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private batchActive = false;
   private waitingReads: Array<() => void> = [];
+  /** Writes waiting for a notification of this process (see Store.follow), by channel and key. */
+  private readonly followers = new Map<string, Set<PendingWrite>>();
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -112,6 +114,26 @@ export class SqliteStore implements Store {
 
   listen(channel: Channel, handler: (key: string) => void): () => void {
     return this.bus.listen(channel, handler);
+  }
+
+  follow<T>(channel: Channel, key: string, fn: (tx: Tx) => Promise<T>): FollowingWrite<T> {
+    const id = `${channel}\u0000${key}`;
+    let write!: PendingWrite;
+    const result = new Promise<T>((resolve, reject) => {
+      write = { fn, resolve: resolve as (value: unknown) => void, reject };
+    });
+    let set = this.followers.get(id);
+    if (!set) this.followers.set(id, (set = new Set()));
+    set.add(write);
+    return {
+      result,
+      cancel: () => {
+        const waiting = this.followers.get(id);
+        if (!waiting?.delete(write)) return false;
+        if (waiting.size === 0) this.followers.delete(id);
+        return true;
+      },
+    };
   }
 
   async now(): Promise<Millis> {
@@ -182,21 +204,32 @@ export class SqliteStore implements Store {
 
   /**
    * Runs a batch in one transaction. Without `careful`, the first failing write rolls everything back and the
-   * answer is null (run it again carefully); with it, each write has its own savepoint.
+   * answer is null (run it again carefully); with it, each write has its own savepoint. Writes that follow a
+   * notification (Store.follow) are appended to the batch as the notification is made.
    */
   private async runBatch(batch: PendingWrite[], careful: boolean): Promise<BatchResult | null> {
     const notes = new Map<string, [Channel, string]>();
     const outcomes: Array<{ ok: boolean; value: unknown }> = [];
-    const savepoints = careful && batch.length > 1;
     this.db.exec('BEGIN IMMEDIATE');
     const now = this.clock();
     for (const write of batch) {
       const mine = new Map<string, [Channel, string]>();
+      // A lone write needs no savepoint: if it fails, the whole transaction is its own. (A write that follows it,
+      // appended below, gets one: the batch is no longer lone by then.)
+      const savepoints = careful && batch.length > 1;
       if (savepoints) this.db.exec('SAVEPOINT w');
       try {
         const value = await write.fn(this.makeTx(now, mine));
         if (savepoints) this.db.exec('RELEASE w');
-        for (const [k, v] of mine) notes.set(k, v);
+        for (const [k, v] of mine) {
+          notes.set(k, v);
+          // Writes following this notification run next, in this transaction (the loop reaches what is pushed).
+          const following = this.followers.get(k);
+          if (following) {
+            this.followers.delete(k);
+            batch.push(...following);
+          }
+        }
         outcomes.push({ ok: true, value });
       } catch (error) {
         if (!careful) {
