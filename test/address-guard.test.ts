@@ -16,7 +16,8 @@ import {
   type Resolver,
   type WebhookSender,
 } from '../src/webhooks/address-guard.js';
-import { generateWebhookSecret, webhookHeaders } from '../src/webhooks/signing.js';
+import { generateWebhookSecret } from '../src/domain/secrets.js';
+import { webhookHeaders } from '../src/webhooks/signing.js';
 
 const deny = { allowPrivate: false };
 const allow = { allowPrivate: true };

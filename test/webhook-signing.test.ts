@@ -1,7 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { verifyWebhook, WebhookVerificationError, type WebhookVerificationErrorCode } from '../src/sdk/webhooks.js';
-import { generateWebhookSecret, signWebhook, webhookHeaders } from '../src/webhooks/signing.js';
+import { generateWebhookSecret } from '../src/domain/secrets.js';
+import { signWebhook, webhookHeaders } from '../src/webhooks/signing.js';
 
 // The known-answer vector from the Standard Webhooks reference library's own tests.
 const VECTOR = {

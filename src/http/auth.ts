@@ -3,6 +3,7 @@ import { JobsError } from '../domain/jobs-error.js';
 import { Authenticator } from '../jobs/authenticate.js';
 import type { Principal } from '../jobs/context.js';
 import type { Store } from '../store/store.js';
+import { addRouteHook } from './route-hooks.js';
 
 /** Which credential a route takes. */
 export type RouteAuth = 'api_key' | 'worker' | 'none';
@@ -43,7 +44,7 @@ export function registerAuth(app: FastifyInstance, store: Store): void {
       }
       request.principal = principal;
     };
-    route.onRequest = [...(Array.isArray(route.onRequest) ? route.onRequest : route.onRequest ? [route.onRequest] : []), check] as typeof route.onRequest;
+    addRouteHook(route, 'onRequest', check);
   });
 }
 

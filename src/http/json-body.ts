@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { JobsError } from '../domain/jobs-error.js';
 import { jsonDepth } from '../domain/json.js';
+import { addRouteHook } from './route-hooks.js';
 
 /**
  * The JSON body parser: UTF-8 only, no compressed bodies, nesting checked before parsing (so a 100,000-deep
@@ -17,7 +18,7 @@ export function registerJsonBody(app: FastifyInstance, maxDepth: number): void {
       if (request.body === undefined && request.headers['content-type'] === undefined) request.body = {};
       done();
     };
-    route.preValidation = [...(Array.isArray(route.preValidation) ? route.preValidation : route.preValidation ? [route.preValidation] : []), emptyBody];
+    addRouteHook(route, 'preValidation', emptyBody);
   });
   // JSON only: Fastify's default text/plain parser would let a text body reach validation.
   app.removeAllContentTypeParsers();

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import { countAgentQueues, countFinishedBetween } from '../store/repo/metrics-repo.js';
 import type { SendResult } from '../webhooks/address-guard.js';
 import { ID_PREFIXES } from '../protocol/ids.js';
+import { addRouteHook } from './route-hooks.js';
 
 /** The server's Prometheus metrics: what `/metrics` serves and the hooks that feed it. */
 export interface ServerMetrics {
@@ -154,9 +155,9 @@ export function createMetrics(store: Store): ServerMetrics {
             if (payload === '{"jobs":[]}') request.claimEmpty = true;
             return payload;
           };
-          route.onSend = [...toArray(route.onSend), onSend] as typeof route.onSend;
+          addRouteHook(route, 'onSend', onSend);
         }
-        if (url === CLAIM_ROUTE || url in DISPATCH_ROUTES) route.onResponse = [...toArray(route.onResponse), onResponse] as typeof route.onResponse;
+        if (url === CLAIM_ROUTE || url in DISPATCH_ROUTES) addRouteHook(route, 'onResponse', onResponse);
       });
       // No auth, as Prometheus expects; the numbers name agent ids but no tenant data. See docs/operations.md.
       app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)' } }, async (_request, reply) => {
@@ -176,8 +177,4 @@ function waitSecondsOf(request: FastifyRequest): number {
 /** The smallest or largest event id that a ULID of this millisecond can make: bounds of an id range by time. */
 function eventIdAt(ms: number, end: 'first' | 'last'): string {
   return `${ID_PREFIXES.event}_${encodeTime(Math.max(0, ms), 10).toLowerCase()}${(end === 'first' ? '0' : 'z').repeat(16)}`;
-}
-
-function toArray<T>(value: T | T[] | undefined): T[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -21,7 +21,6 @@ import { idempotent, type StoredResponse } from './idempotency.js';
 /** How long the previous signing secret keeps signing after a rotation. */
 export const SECRET_OVERLAP_MS = 24 * 3_600_000;
 
-
 /**
  * On a brand-new database, creates the first tenant and an API key for it, and returns that key (to be shown
  * once and written to `admin.key`). Returns null when a tenant exists already.

@@ -25,9 +25,6 @@ export interface WebhookSigningInput {
   body: string;
 }
 
-/** Creates a new signing secret: `whsec_` followed by the base64 of 32 random bytes. */
-export { generateWebhookSecret } from '../domain/secrets.js';
-
 /**
  * Computes the `webhook-signature` header value: one `v1,<base64 HMAC-SHA256>` per secret, separated by
  * single spaces, in the order the secrets were given.
