@@ -41,7 +41,7 @@ for (const engine of ENGINES) {
         await Promise.all(stores.map((s) => s.migrate()));
         await stores[0].migrate();
         const versions = await stores[1].read((tx) => tx.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version'));
-        expect(versions.map((v) => v.version)).toEqual([1]);
+        expect(versions.map((v) => v.version)).toEqual([1, 2]);
       } finally {
         await dispose();
       }

@@ -19,6 +19,8 @@ export function startBackgroundLoop(options: {
   store: Store;
   log: Logger;
   channels: Channel[];
+  /** Which wake-ups cut the sleep short (all of them by default): a loop may know a key leaves it nothing to do. */
+  wakesFor?: (channel: Channel, key: string) => boolean;
   retryMs: number;
   step: () => Promise<number>;
 }): BackgroundLoop {
@@ -29,7 +31,8 @@ export function startBackgroundLoop(options: {
     poked = true;
     wake?.();
   };
-  const unlisten = options.channels.map((channel) => options.store.listen(channel, poke));
+  const wakesFor = options.wakesFor ?? (() => true);
+  const unlisten = options.channels.map((channel) => options.store.listen(channel, (key) => wakesFor(channel, key) && poke()));
   const done = (async () => {
     while (!stopped) {
       poked = false;

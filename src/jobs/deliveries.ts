@@ -30,7 +30,7 @@ export async function retryDelivery(ctx: JobsContext, principal: Principal, mess
     if (!message) throw notFound('message', messageId);
     const patch = { status: 'pending' as const, next_attempt_at: tx.now };
     await updateMessage(tx, message.id, patch);
-    tx.notify('outbox', '');
+    tx.notify('outbox', message.endpoint);
     return JSON.stringify({ id: message.id, status: 'pending', next_attempt_at: iso(tx.now) });
   });
 }

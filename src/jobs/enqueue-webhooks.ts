@@ -18,13 +18,14 @@ export async function enqueueWebhooks(tx: Tx, job: JobRow): Promise<void> {
   const jobJson = await loadJobJson(tx, job);
   const head = `{"type":"job.${event}","timestamp":"${iso(tx.now)}","data":{"job":${jobJson},"observer_job_id":`;
   for (const observer of targets) {
+    const endpoint = new URL(observer.url).origin;
     await insertMessage(tx, {
       id: newId('message', tx.now),
       tenant_id: job.tenant_id,
       job_id: job.id,
       observer_job_id: observer.job_id,
       url: observer.url,
-      endpoint: new URL(observer.url).origin,
+      endpoint,
       secret: observer.secret,
       type: `job.${event}`,
       sequence: job.transition_seq,
@@ -35,6 +36,6 @@ export async function enqueueWebhooks(tx: Tx, job: JobRow): Promise<void> {
       created_at: tx.now,
       delivered_at: null,
     });
+    tx.notify('outbox', endpoint);
   }
-  tx.notify('outbox', '');
 }

@@ -9,7 +9,7 @@ export type Channel =
   | 'agent'
   /** New events were written for a job tree. Key: the root job id. */
   | 'tree'
-  /** New webhook messages are due. Key: ''. */
+  /** New webhook messages are due. Key: their endpoint (origin), or '' for any. */
   | 'outbox'
   /** A job got an earlier timer than the sweeper may know about. Key: ''. */
   | 'timer'

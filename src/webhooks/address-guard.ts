@@ -521,6 +521,8 @@ export interface WebhookSender {
 }
 
 const EXCERPT_BYTES = 1024;
+/** How many URL verdicts a sender keeps. */
+const CHECKS_KEPT = 1000;
 const MAX_LOCATION_CHARS = 200;
 
 /**
@@ -539,7 +541,23 @@ export function createWebhookSender(opts: WebhookSenderOptions): WebhookSender {
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
   });
-  const settings = { allowPrivate: opts.allowPrivate, timeoutMs: opts.timeoutMs, maxResponseBytes: opts.maxResponseBytes ?? 64 * 1024 };
+  const checks = new Map<string, UrlCheckResult>();
+  const settings: SendSettings = {
+    timeoutMs: opts.timeoutMs,
+    maxResponseBytes: opts.maxResponseBytes ?? 64 * 1024,
+    // The URL check depends on the URL's text and this sender's fixed policy alone: its verdict is kept for the
+    // URLs seen last (an observer's URL recurs with every message). Names are still resolved and checked at
+    // every connection, by the connector.
+    check: (url) => {
+      let result = checks.get(url);
+      if (!result) {
+        result = checkWebhookUrl(url, { allowPrivate: opts.allowPrivate });
+        if (checks.size >= CHECKS_KEPT) checks.delete(checks.keys().next().value!);
+        checks.set(url, result);
+      }
+      return result;
+    },
+  };
   return {
     send: (req) => sendOnce(agent, settings, req),
     close: () => agent.close(),
@@ -552,9 +570,10 @@ class ExchangeTimeoutError extends Error {
 }
 
 interface SendSettings {
-  allowPrivate: boolean;
   timeoutMs: number;
   maxResponseBytes: number;
+  /** {@link checkWebhookUrl} under the sender's policy. */
+  check: (url: string) => UrlCheckResult;
 }
 
 async function sendOnce(agent: Agent, settings: SendSettings, req: WebhookSendRequest): Promise<SendResult> {
@@ -568,7 +587,7 @@ async function sendOnce(agent: Agent, settings: SendSettings, req: WebhookSendRe
 
   // Checked before every send, not only at dispatch: IP literals never reach the connector's lookup,
   // and rows written before a policy change must not slip through.
-  const checked = checkWebhookUrl(req.url, settings);
+  const checked = settings.check(req.url);
   if (!checked.ok) return finish('blocked_destination', null, checked.message);
 
   const controller = new AbortController();

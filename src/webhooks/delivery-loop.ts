@@ -55,9 +55,9 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   const { store, log } = options;
   const perEndpoint = options.perEndpoint ?? 10;
   const maxInFlight = options.maxInFlight ?? 256;
-  // A claimed message stays locked long enough for its endpoint's queue to drain twice over; a loop that dies
+  // A claimed message stays locked long enough for its endpoint's hand (four times its limit) to drain; a loop that dies
   // leaves it to be claimed again after that.
-  const lockMs = options.timeoutMs * 2 + 5000;
+  const lockMs = options.timeoutMs * 4 + 5000;
   const sender = createWebhookSender({
     allowPrivate: options.allowPrivate,
     timeoutMs: options.timeoutMs,
@@ -74,13 +74,14 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   let loop: BackgroundLoop | null = null;
   const poke = () => loop?.poke();
 
-  // Each endpoint keeps up to twice its limit in hand (in flight and queued). It is refilled — in one claim of at
-  // least `perEndpoint` messages, not one claim per finished send — once no more than its limit is in hand.
+  // Each endpoint keeps up to four times its limit in hand (in flight and queued). It is refilled — in one claim
+  // of at least three times `perEndpoint` messages, not one claim per finished send — once no more than its limit
+  // is in hand: a look at the outbox (and the look past a full endpoint that follows it) per thirty messages.
   const inHand = (endpoint: string) => {
     const state = endpoints.get(endpoint);
     return state ? state.inFlight + state.queue.length : 0;
   };
-  const room = (endpoint: string) => perEndpoint * 2 - inHand(endpoint);
+  const room = (endpoint: string) => perEndpoint * 4 - inHand(endpoint);
   const full = () => [...endpoints.keys()].filter((endpoint) => inHand(endpoint) > perEndpoint);
 
   const secretsFor = async (message: MessageRow, now: number): Promise<string[]> => {
@@ -115,7 +116,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       } else {
         const delay = options.retrySchedule[attempts - 1];
         await updateMessage(tx, message.id, { attempts, next_attempt_at: tx.now + jitter(delay) });
-        tx.notify('outbox', '');
+        tx.notify('outbox', message.endpoint);
       }
     });
   };
@@ -169,22 +170,35 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   const step = async (): Promise<number> => {
     if (inFlight >= maxInFlight) return MAX_SLEEP_MS; // a finishing send pokes the loop
     const skip = full();
-    const rows = await store.write((tx) => claimDueMessages(tx, Math.min(CLAIM_BATCH, maxInFlight - inFlight), lockMs, room, skip));
+    const { messages: rows, more } = await store.write((tx) =>
+      claimDueMessages(tx, Math.min(CLAIM_BATCH, maxInFlight - inFlight), lockMs, room, skip),
+    );
     for (const row of rows) {
       let state = endpoints.get(row.endpoint);
       if (!state) endpoints.set(row.endpoint, (state = { inFlight: 0, queue: [] }));
       state.queue.push(row);
     }
     for (const endpoint of new Set(rows.map((r) => r.endpoint))) pump(endpoint);
-    if (rows.length > 0) return 0;
-    // Nothing could be claimed. Messages still due belong to endpoints at their limit: a freed slot pokes the
-    // loop. Otherwise sleep until the next message is due (never a busy spin).
+    // Look again at once only if the look was too short to see every due message; the rest belong to endpoints
+    // at their limit, and a freed slot pokes the loop. Otherwise sleep until the next message is due (never a
+    // busy spin).
+    if (more && rows.length > 0) return 0;
     const next = await store.read(nextMessageDueAt);
     if (next == null) return MAX_SLEEP_MS;
     const wait = next - (await store.now());
-    return wait <= 0 && skip.length > 0 ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(10, wait));
+    return wait <= 0 && full().length > 0 ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(10, wait));
   };
-  loop = startBackgroundLoop({ name: 'webhook delivery', store, log, channels: ['outbox'], retryMs: MAX_SLEEP_MS, step });
+  loop = startBackgroundLoop({
+    name: 'webhook delivery',
+    store,
+    log,
+    channels: ['outbox'],
+    // A new message for an endpoint at its limit waits for a slot, and a freed slot pokes the loop: looking at
+    // the outbox now would find nothing to take.
+    wakesFor: (_channel, endpoint) => inHand(endpoint) <= perEndpoint,
+    retryMs: MAX_SLEEP_MS,
+    step,
+  });
 
   return {
     stop: async () => {

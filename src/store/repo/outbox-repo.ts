@@ -23,11 +23,18 @@ export function updateMessage(tx: Tx, id: string, patch: Partial<MessageRow>): P
 /** A message claimed for sending, and whether its observer answered 410 Gone before (then it is not sent). */
 export type ClaimedMessage = MessageRow & { observer_disabled: boolean | number };
 
+/** What a claim took, and whether due messages beyond its look may be waiting (`limit` candidates were seen). */
+export interface ClaimedMessages {
+  messages: ClaimedMessage[];
+  more: boolean;
+}
+
 /**
  * Takes due messages — at most `room(endpoint)` of each endpoint and `limit` in all, oldest due first, none of
  * the `skipEndpoints` — and moves their due time `lockMs` ahead, so that no other delivery loop (in this or
  * another process) sends them meanwhile. A loop that dies leaves them due again when that time comes.
- * Candidates are read narrow (id and endpoint) first: the ones left for later are neither read whole nor written.
+ * Candidates are read narrow (id and endpoint, from the index alone) first: the ones left for later are neither
+ * read whole nor written.
  */
 export async function claimDueMessages(
   tx: Tx,
@@ -35,7 +42,7 @@ export async function claimDueMessages(
   lockMs: number,
   room: (endpoint: string) => number,
   skipEndpoints: string[] = [],
-): Promise<ClaimedMessage[]> {
+): Promise<ClaimedMessages> {
   const skip = skipEndpoints.length > 0 ? ` AND endpoint NOT IN (${placeholders(skipEndpoints.length)})` : '';
   const candidates = await tx.all<{ id: string; endpoint: string }>(
     `SELECT id, endpoint FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?${skip}
@@ -50,7 +57,8 @@ export async function claimDueMessages(
     taken.set(endpoint, count + 1);
     ids.push(id);
   }
-  if (ids.length === 0) return [];
+  const more = candidates.length === limit;
+  if (ids.length === 0) return { messages: [], more };
   const rows = await tx.all<ClaimedMessage>(
     `SELECT m.*, EXISTS (SELECT 1 FROM disabled_observers d WHERE d.observer_job_id = m.observer_job_id AND d.url = m.url)
         AS observer_disabled
@@ -59,7 +67,7 @@ export async function claimDueMessages(
   );
   await tx.run(`UPDATE webhook_messages SET next_attempt_at = ? WHERE id IN (${placeholders(ids.length)})`, [tx.now + lockMs, ...ids]);
   const order = new Map(ids.map((id, i) => [id, i]));
-  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  return { messages: rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!), more };
 }
 
 /** Stops deliveries to an observer whose endpoint answered 410 Gone. */
