@@ -1,7 +1,7 @@
-import fs, { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../src/options.js';
 import { openStore } from '../src/server.js';
 import type { Store } from '../src/store/store.js';
@@ -124,55 +124,6 @@ for (const engine of ENGINES) {
         } finally {
           unlisten();
         }
-      });
-
-      it.runIf(engine === 'sqlite')('acknowledges and announces a commit only once its WAL is synced, off the event loop', async () => {
-        // The disk's fdatasync is held back here (it is the operating system's, not ours): the commit is made and
-        // readable, but the write's promise and its wake-up wait for the sync.
-        const sync = fs.fdatasync;
-        const held: Array<() => void> = [];
-        fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
-          held.push(() => sync(fd, callback));
-        }) as typeof fs.fdatasync;
-        const heard: string[] = [];
-        const unlisten = store.listen('tree', (key) => heard.push(key));
-        try {
-          const acknowledged: string[] = [];
-          const first = store.write(async (tx) => {
-            await insertTenant(tx, tenant('synced-a', tx.now));
-            tx.notify('tree', 'synced-a');
-          }).then(() => acknowledged.push('a'));
-          await vi.waitFor(() => expect(held).toHaveLength(1));
-          expect(await store.read(async (tx) => (await getTenantByName(tx, 'synced-a'))?.name)).toBe('synced-a');
-          // A write committed while the first sync runs waits for a sync that starts after it: the next one.
-          const second = store.write(async (tx) => {
-            await insertTenant(tx, tenant('synced-b', tx.now));
-            tx.notify('tree', 'synced-b');
-          }).then(() => acknowledged.push('b'));
-          await vi.waitFor(async () => expect(await store.read((tx) => getTenantByName(tx, 'synced-b'))).toBeDefined());
-          await new Promise((r) => setTimeout(r, 30));
-          expect({ acknowledged, heard, held: held.length }).toEqual({ acknowledged: [], heard: [], held: 1 });
-          held.shift()!();
-          await first;
-          expect({ acknowledged, heard }).toEqual({ acknowledged: ['a'], heard: ['synced-a'] });
-          await vi.waitFor(() => expect(held).toHaveLength(1));
-          held.shift()!();
-          await second;
-          expect({ acknowledged, heard }).toEqual({ acknowledged: ['a', 'b'], heard: ['synced-a', 'synced-b'] });
-
-          // A sync that fails leaves the write unacknowledged (503, retry) and wakes nobody.
-          fs.fdatasync = ((_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
-            setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
-          }) as typeof fs.fdatasync;
-          const failed = store.write(async (tx) => tx.notify('tree', 'unsynced'));
-          await expect(failed).rejects.toMatchObject({ code: 'unavailable' });
-          expect(heard).not.toContain('unsynced');
-        } finally {
-          fs.fdatasync = sync;
-          unlisten();
-        }
-        // And the store goes on once the disk answers again.
-        await store.write(async (tx) => insertTenant(tx, tenant('synced-c', tx.now)));
       });
 
       it('gives times as integer milliseconds that move forward', async () => {

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import fs from 'node:fs';
 import type { Millis } from '../../domain/time.js';
 import { JobsError } from '../../domain/jobs-error.js';
 import { loadMigrations } from '../migrations.js';
@@ -37,67 +36,12 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-function storeFailure(error: unknown): JobsError {
-  return new JobsError('unavailable', 'The database could not store the change; retry shortly.', {
-    cause: String((error as Error).message ?? error),
-  });
-}
-
 /**
- * Makes the WAL durable off the event loop: `fdatasync` of the WAL file on libuv's thread pool. A call made
- * after a commit resolves once a sync that started after it has finished; calls arriving while a sync runs
- * share the next one, so one sync serves every commit made meanwhile. The WAL is written in order, so a sync
- * covers every commit before it.
- */
-class WalSync {
-  private fd: number | null = null;
-  private running: Promise<void> | null = null;
-  private next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | null = null;
-
-  constructor(private readonly walPath: string) {}
-
-  sync(): Promise<void> {
-    if (!this.running) return (this.running = this.run());
-    if (!this.next) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      this.next = { promise, resolve, reject };
-    }
-    return this.next.promise;
-  }
-
-  /** Waits for every sync asked for so far, then lets go of the file. */
-  async close(): Promise<void> {
-    while (this.running) await this.running.catch(() => {});
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
-  }
-
-  private async run(): Promise<void> {
-    try {
-      // Opened on first use: SQLite creates the WAL file as a connection in WAL mode first touches the database.
-      const fd = (this.fd ??= fs.openSync(this.walPath, 'r+'));
-      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-    } finally {
-      const next = this.next;
-      this.next = null;
-      this.running = next ? this.run() : null;
-      this.running?.then(next!.resolve, next!.reject);
-    }
-  }
-}
-
-/**
- * The embedded store: one better-sqlite3 connection in WAL mode. SQLite has one writer at a time; this process
- * is it. Writes are queued and every turn of the event loop commits all queued writes in one `BEGIN IMMEDIATE`
- * transaction (group commit), and because the transaction takes the write lock up front it cannot hit
+ * The embedded store: one better-sqlite3 connection in WAL mode with `synchronous=FULL`, so that a commit is
+ * on disk before we answer. SQLite has one writer at a time; this process is it. Writes are queued and every
+ * turn of the event loop commits all queued writes in one `BEGIN IMMEDIATE` transaction (group commit): one
+ * fsync serves many requests, and because the transaction takes the write lock up front it cannot hit
  * SQLITE_BUSY half-way (a read-then-write transaction in WAL mode can, even with a busy timeout).
- *
- * Durability is that of `synchronous=FULL` — nothing committed is acknowledged, announced or delivered before
- * the WAL holding it is on disk — but the `fdatasync` runs on libuv's thread pool instead of inside COMMIT on
- * the event loop (`synchronous=NORMAL` plus {@link WalSync}): while the disk syncs one batch, the event loop
- * parses, checks and commits the next. See docs/decisions.md.
  */
 export class SqliteStore implements Store {
   readonly dialect = dialect;
@@ -113,24 +57,19 @@ export class SqliteStore implements Store {
   /** Writes waiting for a notification of this process (see Store.follow), by channel and key. */
   private readonly followers = new Map<string, Set<PendingWrite>>();
   private closed = false;
-  private readonly walSync: WalSync;
-  /** Batches committed and waiting for their WAL sync. */
-  private syncing = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.clock = options.clock ?? Date.now;
     this.maxBatch = options.maxBatch ?? 512;
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
-    // NORMAL: COMMIT does not fsync; flush() syncs the WAL off the event loop before anything is acknowledged.
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     // Another process (the `agentjobs keys create` command) may write to the same file now and then.
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
     // Savepoints (and large sorts) spill to temporary storage: keep it in memory, not in temp files.
     this.db.pragma('temp_store = MEMORY');
-    this.walSync = new WalSync(`${options.path}-wal`);
   }
 
   async migrate(): Promise<void> {
@@ -156,7 +95,6 @@ export class SqliteStore implements Store {
         throw error;
       }
     }
-    await this.walSync.sync();
   }
 
   async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -204,8 +142,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.batchActive || this.queue.length > 0 || this.syncing > 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    await this.walSync.close();
+    while (this.batchActive || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     this.db.close();
   }
 
@@ -249,30 +186,20 @@ export class SqliteStore implements Store {
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      result = { outcomes: batch.map(() => ({ ok: false, value: storeFailure(error) })), notes: new Map() };
+      const failure = new JobsError('unavailable', 'The database could not store the change; retry shortly.', {
+        cause: String((error as Error).message ?? error),
+      });
+      result = { outcomes: batch.map(() => ({ ok: false, value: failure })), notes: new Map() };
     } finally {
       this.batchActive = false;
       const reads = this.waitingReads;
       this.waitingReads = [];
       for (const wake of reads) wake();
     }
-    // The next batch may gather and commit while this one's WAL is synced.
-    if (this.queue.length > 0) this.scheduleFlush();
-    let { outcomes, notes } = result;
-    if (outcomes.some((outcome) => outcome.ok)) {
-      this.syncing++;
-      try {
-        await this.walSync.sync();
-      } catch (error) {
-        // Whether the disk holds the batch is unknown: no write of it is acknowledged, nobody is woken.
-        outcomes = outcomes.map(() => ({ ok: false, value: storeFailure(error) }));
-        notes = new Map();
-      } finally {
-        this.syncing--;
-      }
-    }
+    const { outcomes, notes } = result;
     batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
     for (const [channel, key] of notes.values()) this.bus.emit(channel, key);
+    if (this.queue.length > 0) this.scheduleFlush();
   }
 
   /**
