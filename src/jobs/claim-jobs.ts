@@ -1,5 +1,6 @@
 import type { ClaimRequest } from '../protocol/worker.js';
 import { deadlineOnStart } from '../domain/job-rules.js';
+import { BoundedMap } from '../domain/bounded-map.js';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
@@ -101,7 +102,7 @@ async function claimOnce(
 
 // When each worker was last recorded as seen. "Workers seen in the last minute" needs seconds of precision,
 // not a write on every claim.
-const lastTouched = new Map<string, number>();
+const lastTouched = new BoundedMap<string, number>(10_000);
 const TOUCH_EVERY_MS = 10_000;
 
 /** Whether a worker is due to be recorded as seen (a look, without recording anything). */
@@ -111,10 +112,9 @@ function touchDue(agentId: string, workerId: string, now = Date.now()): boolean 
 }
 
 function seenLongAgo(agentId: string, workerId: string, now: number): boolean {
-  const key = `${agentId}\u0000${workerId}`;
   if (!touchDue(agentId, workerId, now)) return false;
-  lastTouched.delete(key);
+  const key = `${agentId}\u0000${workerId}`;
+  lastTouched.delete(key); // re-inserted last, so the workers seen longest ago are the ones forgotten
   lastTouched.set(key, now);
-  if (lastTouched.size > 10_000) lastTouched.delete(lastTouched.keys().next().value!);
   return true;
 }

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { BoundedMap } from '../domain/bounded-map.js';
 import { JobsError } from '../domain/jobs-error.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped in the module object.
@@ -20,9 +21,11 @@ export function createAjv(options: Options): Ajv {
  */
 export class SchemaValidators {
   private readonly ajv: Ajv2020;
-  private readonly cache = new Map<string, ValidateFunction>();
+  // Oldest first out: simpler than least-recently-used, and the hot schemas are compiled again at once.
+  private readonly cache: BoundedMap<string, ValidateFunction>;
 
-  constructor(private readonly capacity = 1000) {
+  constructor(capacity = 1000) {
+    this.cache = new BoundedMap(capacity);
     this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
     addFormats(this.ajv as unknown as Ajv);
   }
@@ -46,8 +49,6 @@ export class SchemaValidators {
       // Ajv also registers schemas that carry an $id; forget them so the next compile of the same $id works.
       this.ajv.removeSchema();
     }
-    // Oldest first out: simpler than least-recently-used, and the hot schemas are compiled again at once.
-    if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(schemaText, validate);
     return validate;
   }

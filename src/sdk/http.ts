@@ -46,12 +46,12 @@ export async function request<T>(transport: Transport, method: string, path: str
     status = response.status;
     text = await response.text();
   } else {
-    const { url, headers } = prepare(transport, path, options);
+    const { url, headers, body } = prepare(transport, path, options);
     try {
       const answer = await undiciRequest(url, {
         method: method as 'GET',
         headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        body,
         signal: options.signal,
       });
       status = answer.statusCode;
@@ -67,12 +67,12 @@ export async function request<T>(transport: Transport, method: string, path: str
 
 /** Sends a request through a fetch and returns the raw response (for streams); network failures become AgentJobsError. */
 export async function send(transport: Transport, method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-  const { url, headers } = prepare(transport, path, options);
+  const { url, headers, body } = prepare(transport, path, options);
   try {
     return await (transport.fetch ?? fetch)(url, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body,
       signal: options.signal,
       // The API never redirects, and a followed redirect would turn a POST into a GET. Refusing redirects also
       // spares fetch a copy of every request (and a tee of its body), which it makes only to follow them.
@@ -83,13 +83,14 @@ export async function send(transport: Transport, method: string, path: string, o
   }
 }
 
-function prepare(transport: Transport, path: string, options: RequestOptions): { url: URL; headers: Record<string, string> } {
+/** The URL, headers and JSON body of a request, whichever client sends it. */
+function prepare(transport: Transport, path: string, options: RequestOptions): { url: URL; headers: Record<string, string>; body: string | undefined } {
   const url = new URL(path, transport.url);
   for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
   const headers: Record<string, string> = { authorization: `Bearer ${transport.token}`, ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-  return { url, headers };
+  return { url, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) };
 }
 
 /** A failure to get an answer, as AgentJobsError; an abort stays what it is. */

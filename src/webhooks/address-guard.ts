@@ -21,6 +21,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { BoundedMap } from '../domain/bounded-map.js';
 
 // ─── Classifying one address ────────────────────────────────────────────────────────────────────────────
 
@@ -541,7 +542,7 @@ export function createWebhookSender(opts: WebhookSenderOptions): WebhookSender {
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
   });
-  const checks = new Map<string, UrlCheckResult>();
+  const checks = new BoundedMap<string, UrlCheckResult>(CHECKS_KEPT);
   const settings: SendSettings = {
     timeoutMs: opts.timeoutMs,
     maxResponseBytes: opts.maxResponseBytes ?? 64 * 1024,
@@ -552,7 +553,6 @@ export function createWebhookSender(opts: WebhookSenderOptions): WebhookSender {
       let result = checks.get(url);
       if (!result) {
         result = checkWebhookUrl(url, { allowPrivate: opts.allowPrivate });
-        if (checks.size >= CHECKS_KEPT) checks.delete(checks.keys().next().value!);
         checks.set(url, result);
       }
       return result;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { BoundedMap } from '../domain/bounded-map.js';
 import { newId } from '../domain/ids.js';
 import type { Millis } from '../domain/time.js';
 import type { MessageRow, TenantRow } from '../store/rows.js';
@@ -39,6 +40,8 @@ export interface DeliveryLoopOptions {
 /** Longest sleep between looks at the outbox: bounds how late a message written by another process is seen. */
 const MAX_SLEEP_MS = 1000;
 const CLAIM_BATCH = 200;
+/** An endpoint keeps up to this many times its limit in hand (in flight and queued), see `room`. */
+const HAND = 4;
 /** Observers this process saw answer 410 Gone, remembered so that their messages already claimed are not sent. */
 const GONE_REMEMBERED = 10_000;
 
@@ -55,9 +58,9 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   const { store, log } = options;
   const perEndpoint = options.perEndpoint ?? 10;
   const maxInFlight = options.maxInFlight ?? 256;
-  // A claimed message stays locked long enough for its endpoint's hand (four times its limit) to drain; a loop that dies
-  // leaves it to be claimed again after that.
-  const lockMs = options.timeoutMs * 4 + 5000;
+  // A claimed message stays locked long enough for its endpoint's hand to drain, one timeout per limit's worth;
+  // a loop that dies leaves it to be claimed again after that.
+  const lockMs = options.timeoutMs * HAND + 5000;
   const sender = createWebhookSender({
     allowPrivate: options.allowPrivate,
     timeoutMs: options.timeoutMs,
@@ -66,7 +69,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   });
   const endpoints = new Map<string, { inFlight: number; queue: ClaimedMessage[] }>();
   const recording = new Set<Promise<void>>();
-  const gone = new Set<string>();
+  const gone = new BoundedMap<string, true>(GONE_REMEMBERED);
   const observerKey = (message: MessageRow) => `${message.observer_job_id} ${message.url}`;
   const tenants = new Map<string, { row: TenantRow; at: number }>();
   let inFlight = 0;
@@ -74,15 +77,17 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   let loop: BackgroundLoop | null = null;
   const poke = () => loop?.poke();
 
-  // Each endpoint keeps up to four times its limit in hand (in flight and queued). It is refilled — in one claim
-  // of at least three times `perEndpoint` messages, not one claim per finished send — once no more than its limit
-  // is in hand: a look at the outbox (and the look past a full endpoint that follows it) per thirty messages.
+  // Each endpoint keeps up to HAND times its limit in hand (in flight and queued). It is full while more than its
+  // limit is in hand, and refilled — in one claim of at least HAND - 1 times `perEndpoint` messages, not one claim
+  // per finished send — once it no longer is: a look at the outbox (and the look past a full endpoint that
+  // follows it) per thirty messages.
   const inHand = (endpoint: string) => {
     const state = endpoints.get(endpoint);
     return state ? state.inFlight + state.queue.length : 0;
   };
-  const room = (endpoint: string) => perEndpoint * 4 - inHand(endpoint);
-  const full = () => [...endpoints.keys()].filter((endpoint) => inHand(endpoint) > perEndpoint);
+  const isFull = (endpoint: string) => inHand(endpoint) > perEndpoint;
+  const room = (endpoint: string) => perEndpoint * HAND - inHand(endpoint);
+  const full = () => [...endpoints.keys()].filter(isFull);
 
   const secretsFor = async (message: MessageRow, now: number): Promise<string[]> => {
     if (message.secret) return [message.secret];
@@ -131,10 +136,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       const timestamp = Math.floor(now / 1000);
       const headers = webhookHeaders({ secrets: await secretsFor(message, now), msgId: message.id, timestamp, body: message.body });
       result = await sender.send({ url: message.url, headers: { ...headers }, body: message.body });
-      if (result.statusCode === 410) {
-        gone.add(observerKey(message));
-        if (gone.size > GONE_REMEMBERED) gone.delete(gone.values().next().value!);
-      }
+      if (result.statusCode === 410) gone.set(observerKey(message), true);
     }
     options.onAttempt?.(result);
     const recorded = record(message, result, now).catch((error: unknown) => {
@@ -152,7 +154,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
       state.inFlight++;
       inFlight++;
       void deliver(message).finally(() => {
-        const endpointWasFull = inHand(endpoint) > perEndpoint;
+        const endpointWasFull = isFull(endpoint);
         const allWereBusy = inFlight >= maxInFlight;
         state.inFlight--;
         inFlight--;
@@ -160,7 +162,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
         else pump(endpoint);
         // Look at the outbox again when this endpoint wants a refill, when it drained, or when a slot of the
         // overall limit came free — not after every send.
-        const refill = endpointWasFull && inHand(endpoint) <= perEndpoint;
+        const refill = endpointWasFull && !isFull(endpoint);
         if (refill || allWereBusy || !endpoints.has(endpoint)) poke();
       });
     }
@@ -195,7 +197,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
     channels: ['outbox'],
     // A new message for an endpoint at its limit waits for a slot, and a freed slot pokes the loop: looking at
     // the outbox now would find nothing to take.
-    wakesFor: (_channel, endpoint) => inHand(endpoint) <= perEndpoint,
+    wakesFor: (_channel, endpoint) => !isFull(endpoint),
     retryMs: MAX_SLEEP_MS,
     step,
   });
