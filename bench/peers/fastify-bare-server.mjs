@@ -6,6 +6,13 @@
  *
  *   node bench/peers/fastify-bare-server.mjs --port 3000
  *
+ * With `--sqlite FILE` it is the durable floor instead: each job is inserted into a one-table SQLite file (WAL,
+ * `synchronous=FULL`) and answered only after its commit, the writes of one turn of the event loop sharing one
+ * transaction and one fsync (group commit, as agentjobs does). It shows what durability itself costs here,
+ * without any of agentjobs' checks, indexes or events:
+ *
+ *   node bench/peers/fastify-bare-server.mjs --port 3000 --sqlite /tmp/floor.db
+ *
  * Plain JavaScript run by plain `node`, not TypeScript through tsx: agentjobs runs compiled from
  * dist/ without a loader, and the ceiling must run the same way (the same file under
  * `--import tsx` answered about 8 % fewer requests per second here: median of 7 paired rounds).
@@ -15,6 +22,7 @@
  * (validation, auth, storage), so agentjobs' dispatch rate divided by this one is the share of
  * the framework's ceiling that agentjobs keeps.
  */
+import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { monotonicFactory } from 'ulid';
 
@@ -28,6 +36,35 @@ if (!Number.isInteger(port) || port <= 0) {
 // One factory for the whole process: ulid@3's bare `ulid()` looks up the random source on every
 // call (~90 µs here, a 5× slowdown of this endpoint); a factory looks it up once (~1 µs/id).
 const ulid = monotonicFactory();
+
+const sqliteFlag = process.argv.indexOf('--sqlite');
+const store = sqliteFlag > 0 ? groupCommit(process.argv[sqliteFlag + 1]) : undefined;
+
+/**
+ * A durable store at its simplest: one table, one insert per job, and every insert queued during one turn of
+ * the event loop committed together (one fsync), each caller answered after the commit.
+ * @param {string} file
+ */
+function groupCommit(file) {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, brief TEXT NOT NULL, created_at INTEGER NOT NULL)');
+  const insert = db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at) VALUES (?, ?, ?, ?)');
+  /** @type {Array<{ row: unknown[]; done: () => void }>} */
+  let queue = [];
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    db.transaction(() => batch.forEach((write) => insert.run(...write.row)))();
+    batch.forEach((write) => write.done());
+  };
+  /** @param {unknown[]} row */
+  return (row) =>
+    new Promise((resolve) => {
+      if (queue.push({ row, done: () => resolve(undefined) }) === 1) setImmediate(flush);
+    });
+}
 
 const app = Fastify({ logger: false });
 
@@ -50,13 +87,15 @@ app.post(
   },
   async (request, reply) => {
     const id = `job_${ulid().toLowerCase()}`;
-    const body = /** @type {{ agent_id?: unknown }} */ (request.body);
+    const body = /** @type {{ agent_id?: unknown; brief?: unknown }} */ (request.body);
+    const createdAt = Date.now();
+    if (store) await store([id, String(body.agent_id), JSON.stringify(body.brief), createdAt]);
     reply.code(202).header('location', `/v1/jobs/${id}`);
     return {
       id,
       agent_id: typeof body.agent_id === 'string' ? body.agent_id : '',
       status: 'queued',
-      created_at: new Date().toISOString(),
+      created_at: new Date(createdAt).toISOString(),
     };
   },
 );

@@ -1,7 +1,10 @@
 /**
- * Dispatch reference: the bare Fastify endpoint (fastify-bare-server.mjs) in its own process,
- * loaded by 64 concurrent keep-alive clients posting the job payload.
+ * Dispatch references: the bare Fastify endpoint (fastify-bare-server.mjs) in its own process,
+ * loaded by 64 concurrent keep-alive clients posting the job payload — storing nothing (the HTTP
+ * ceiling), or each job in a one-table SQLite file with group commit (the durable floor).
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processCpuSeconds } from '../lib/cpu.js';
 import { httpLoad } from '../lib/http-load.js';
@@ -13,12 +16,32 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.mjs', import.
 const BODY = JSON.stringify(dispatchBody(PLACEHOLDER_AGENT_ID));
 const HEADERS = { 'content-type': 'application/json' };
 
+const VARIANTS = {
+  ceiling: {
+    id: 'fastify-bare.dispatch',
+    label: 'Fastify bare 202 (HTTP ceiling)',
+    description:
+      'POST /v1/jobs to a Fastify process that parses the body, mints an id and answers 202 without storing anything; closed loop, keep-alive.',
+    reference: true,
+  },
+  durable: {
+    id: 'fastify-sqlite.dispatch',
+    label: 'Fastify + 1 SQLite insert, group commit (durable floor)',
+    description:
+      'The same endpoint, answering only after the job is inserted into a one-table SQLite file (WAL, synchronous=FULL) and committed with the others of its event-loop turn: what durability alone costs here.',
+    reference: false,
+  },
+} as const;
+
 /**
- * Measures `POST /v1/jobs` answered 202 by a Fastify server that stores nothing: the most any
- * dispatch endpoint on this framework, this machine and this client can reach.
+ * Measures `POST /v1/jobs` answered 202 by a Fastify server that stores nothing (`ceiling`: the
+ * most any dispatch endpoint on this framework, this machine and this client can reach) or that
+ * stores each job durably and nothing else (`durable`).
  */
-export function fastifyBareDispatch(): Scenario {
+export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'): Scenario {
+  const { id, label, description, reference } = VARIANTS[variant];
   let server: SpawnedServer | undefined;
+  let dbFile: string | undefined;
   const load = (ctx: ScenarioContext, durationMs: number) =>
     httpLoad({
       origins: [server!.origin],
@@ -29,20 +52,20 @@ export function fastifyBareDispatch(): Scenario {
     });
 
   return {
-    id: 'fastify-bare.dispatch',
+    id,
     group: 'dispatch',
-    label: 'Fastify bare 202 (HTTP ceiling)',
-    description:
-      'POST /v1/jobs to a Fastify process that parses the body, mints an id and answers 202 without storing anything; closed loop, keep-alive.',
-    reference: true,
+    label,
+    description,
+    reference,
     requires: [],
-    config: { process: 'separate', logger: false },
+    config: { process: 'separate', logger: false, ...(variant === 'durable' ? { synchronous: 'FULL' } : {}) },
     async setup(ctx) {
       const port = await findFreePort();
+      dbFile = variant === 'durable' ? join(ctx.workDir, 'fastify-sqlite.db') : undefined;
       server = await spawnServer({
-        name: 'bare Fastify server',
+        name: `Fastify server (${variant})`,
         command: process.execPath,
-        args: [SERVER_SCRIPT, '--port', String(port)],
+        args: [SERVER_SCRIPT, '--port', String(port), ...(dbFile ? ['--sqlite', dbFile] : [])],
         cwd: ctx.repoRoot,
         port,
         readyPath: '/healthz',
@@ -68,6 +91,7 @@ export function fastifyBareDispatch(): Scenario {
     async teardown() {
       await server?.stop();
       server = undefined;
+      if (dbFile) await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(dbFile + suffix, { force: true })));
     },
   };
 }

@@ -10,6 +10,7 @@ import { pgBossEndToEnd, pgBossLatency, pgBossSend } from './pg-boss.js';
 export function peerScenarios(): Scenario[] {
   return [
     fastifyBareDispatch(),
+    fastifyBareDispatch('durable'),
     bullmqAdd(),
     pgBossSend(),
     bullmqEndToEnd(),
