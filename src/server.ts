@@ -88,6 +88,9 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
 
   const metrics = createMetrics(store);
   const app = await buildApp(ctx, { logger: log, version, plugins: [dashboardPlugin, metrics.plugin] });
+  // The port is bound before any background loop starts: a server that cannot listen (a port in use) does no
+  // work against the store, and closes it before the error reaches the caller.
+  await listenOrClose(app, store, options);
   const timers = startTimerLoop(ctx, log);
   const deliveries = startDeliveryLoop({
     store,
@@ -99,9 +102,6 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     onAttempt: metrics.webhookAttempt,
   });
   const maintenance = startMaintenanceLoop(ctx, log);
-
-  await app.listen({ port: options.port, host: options.host });
-  // Only once listening: a server that failed to start must not hold leases on model jobs.
   const models = startModelRunner(ctx, options.modelRuntime, log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -131,4 +131,19 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
         await store.close();
       })()),
   };
+}
+
+/**
+ * Listens where the options say. When that fails (`EADDRINUSE`, `EACCES`, …) it closes the app and the store, so
+ * nothing keeps the process alive, then rethrows the listen error unchanged (its `code`, `address` and `port`).
+ */
+async function listenOrClose(app: FastifyInstance, store: Store, options: ResolvedOptions): Promise<void> {
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    // A failure while cleaning up must not hide why the server could not start.
+    await app.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw error;
+  }
 }

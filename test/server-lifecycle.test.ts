@@ -1,10 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINES, engineOptions } from './support/engines.js';
 import { call, startTestServer } from './support/server.js';
 import { spawnServer } from './support/process.js';
+
+/** The built command, as users run it. */
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
 for (const engine of ENGINES) {
   describe(`the server around the API (${engine})`, () => {
@@ -61,6 +66,36 @@ for (const engine of ENGINES) {
       expect(await exited).toBe(0);
       expect(server.stderr()).toContain('SIGTERM');
     });
+
+    it('exits 1 by itself when its port is in use, naming the address and --port; the server on that port keeps serving', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-port-'));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const args = await databaseArgs(dataDir);
+      const first = await spawnServer(dataDir, args);
+      cleanup.push(() => first.kill());
+      const { port } = new URL(first.url);
+      // The same data dir (and database): the second process must not run its loops against it, nor hang.
+      const second = spawn(process.execPath, [CLI, 'serve', '--port', port, '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      second.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const started = Date.now();
+      const exited = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+      cleanup.push(async () => {
+        if (second.exitCode === null && second.signalCode === null) second.kill('SIGKILL');
+        await exited;
+      });
+      let bound: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise<'running'>((resolve) => (bound = setTimeout(() => resolve('running'), 10_000)))]);
+      clearTimeout(bound);
+      expect(code, `still running after 10 s; stderr:\n${stderr}`).toBe(1);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(stderr).toContain(`127.0.0.1:${port} is already in use`);
+      expect(stderr).toContain('--port');
+      expect(stderr).not.toContain('listening on');
+      expect((await call(first.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+    }, 30_000);
 
     it('keeps its data and its first key across restarts (the key is created only once)', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-restart-'));

@@ -37,7 +37,9 @@ export function serveCommand(program: Command, io: Io): void {
       };
       // Loaded here, not at the top: client commands should not pay for the server's modules at start-up.
       const { startServer } = await import('../server.js');
-      const server = await startServer(options);
+      const server = await startServer(options).catch((error: unknown) => {
+        throw listenFailure(error);
+      });
       io.err(`agentjobs: listening on ${server.url} (dashboard ${server.url}/, API docs ${server.url}/docs)\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
@@ -48,6 +50,17 @@ export function serveCommand(program: Command, io: Io): void {
         process.once('SIGINT', () => stop('SIGINT'));
       });
     });
+}
+
+/**
+ * A port in use, said so a person can act on it: which address, and what to do. Other errors pass through; either
+ * way the CLI prints the message and exits 1 (docs/cli.md).
+ */
+function listenFailure(error: unknown): unknown {
+  const { code, address, port } = (error ?? {}) as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (code !== 'EADDRINUSE' || address === undefined || port === undefined) return error;
+  const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return new Error(`${where} is already in use (another agentjobs server?); stop it or choose another port with --port.`, { cause: error });
 }
 
 function integer(value: unknown, flag: string): number {
