@@ -92,6 +92,27 @@ describe('the agentjobs CLI', () => {
     expect(run.stderr).toMatch(/cancelled \(cancelled\)/);
   });
 
+  it('dispatch --wait to an agent no worker has polled says so, rather than waiting in silence', async () => {
+    const unstaffed = await createAgent(server, { name: 'unstaffed' });
+    const waiting = runCli(['dispatch', 'unstaffed', '--objective', 'anyone?', '--metadata', 'case=no-worker', '--wait'], env);
+    const job = await eventually(async () => {
+      const list = await server.api('GET', `/v1/jobs?metadata[case]=no-worker`);
+      return list.body.data[0];
+    });
+    expect((await runCli(['cancel', job.id], env)).code).toBe(0);
+    const run = await waiting;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no worker of unstaffed has been seen in the last minute: the job stays queued until one claims it/);
+    // The other tests list this file's agents.
+    expect((await server.api('DELETE', `/v1/agents/${unstaffed.id}`)).status).toBeLessThan(300);
+  });
+
+  it('dispatch --wait says nothing of the kind when the agent has workers', async () => {
+    const run = await runCli(['dispatch', 'echo', '--objective', 'staffed', '--wait'], env);
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toMatch(/no worker of/);
+  });
+
   it('dispatch without --wait prints only the job id, for $(…) in scripts', async () => {
     const run = await runCli(['dispatch', agents.echo, '--objective', 'just queue it', '--metadata', 'team=cli'], env);
     expect(run.code).toBe(0);

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runWorker } from '../src/sdk/worker.js';
 import { ENGINES } from './support/engines.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch, eventTypes, eventually, expireLease, getJob } from './support/fixtures.js';
@@ -160,3 +163,26 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('the SDK worker, by default', () => {
+  it('reports a server it cannot reach in one line per retry, not a stack trace', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void lines.push(args.map((a) => (a instanceof Error ? a.stack : String(a))).join(' '));
+    try {
+      const worker = runWorker({ url: `http://127.0.0.1:${port}`, agentId: 'agt_unreachable', token: 'awt_x', handler: () => ({}) });
+      await eventually(async () => lines.length >= 1 || undefined);
+      await worker.stop();
+    } finally {
+      console.error = original;
+    }
+    expect(lines[0]).toMatch(new RegExp(`^agentjobs worker: Could not reach http://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(lines[0]).not.toContain('\n');
+  });
+});

@@ -31,7 +31,7 @@ export function agentsCommand(program: Command, io: Io, setExit: (code: number) 
       ctx.out(`${ctx.style.bold(agent.name)}  ${agent.id}`);
       if (agent.worker_token) {
         ctx.out(`worker token (shown once): ${agent.worker_token}`);
-        ctx.note(ctx.style.dim(`run a worker: AGENTJOBS_URL=${ctx.url} AGENT_ID=${agent.id} WORKER_TOKEN=${agent.worker_token} npx tsx examples/quickstart-worker.ts`));
+        ctx.note(ctx.style.dim(`run a worker: AGENTJOBS_URL=${ctx.url} AGENT_ID=${agent.id} WORKER_TOKEN=${agent.worker_token} node --import tsx examples/quickstart-worker.ts`));
       }
     }),
   );

@@ -73,6 +73,10 @@ export function dispatchCommand(program: Command, io: Io, setExit: (code: number
         ctx.note(ctx.style.dim(`${dispatched.status} for ${agent.name}; follow it with: agentjobs watch ${dispatched.id}`));
         return;
       }
+      // An agent run by external workers with none seen lately would leave the wait silent: say why it may last.
+      if (!ctx.json && agent.runtime.type === 'worker' && agent.counts.workers_seen_last_minute === 0) {
+        ctx.note(`no worker of ${agent.name} has been seen in the last minute: the job stays queued until one claims it (start one; see agentjobs agents get ${agent.name})`);
+      }
       if (flags.wait || ctx.json) {
         if (!ctx.json) ctx.note(ctx.style.dim(`${dispatched.id} ${dispatched.status} for ${agent.name}; waiting…`));
         const job = await ctx.client.waitForJob(dispatched.id);

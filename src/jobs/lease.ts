@@ -23,7 +23,7 @@ export async function lockLeasedJob(tx: Tx, worker: Principal, jobId: string, le
 export function assertLease(job: JobRow, leaseToken: string, now: number): void {
   if (job.status !== 'running') throw leaseLost(job.id, `the job is ${job.status}`);
   if (job.lease_token == null || !safeEqual(job.lease_token, leaseToken))
-    throw leaseLost(job.id, 'this lease token is not the current one; a newer attempt holds the job');
+    throw leaseLost(job.id, `this lease token is not attempt ${job.attempt}'s — check that you send the lease_token your claim returned`);
   if (job.lease_expires_at != null && job.lease_expires_at <= now)
     throw leaseLost(job.id, `the lease expired at ${iso(job.lease_expires_at)}`);
   // Past its deadline a job is over, even in the moment before the timer records it.

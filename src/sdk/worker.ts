@@ -133,7 +133,7 @@ export function runWorker(options: WorkerOptions): WorkerHandle {
   const leaseSeconds = options.leaseSeconds ?? 30;
   const waitSeconds = options.waitSeconds ?? 25;
   const workerId = options.workerId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
-  const onError = options.onError ?? ((error: unknown) => console.error('agentjobs worker:', error));
+  const onError = options.onError ?? reportError;
   const stopping = new AbortController();
   const running = new Set<Promise<void>>();
   let slotFreed: (() => void) | null = null;
@@ -188,6 +188,15 @@ export function runWorker(options: WorkerOptions): WorkerHandle {
 }
 
 /** Runs one claimed job to its end: heartbeats, the handler, and the report. */
+/**
+ * The default `onError`: one line for the server's error answers and for network trouble (which the worker
+ * retries, so a server restart does not fill the terminal with stack traces); the whole error otherwise.
+ */
+function reportError(error: unknown): void {
+  if (!(error instanceof AgentJobsError)) console.error('agentjobs worker:', error);
+  else console.error(`agentjobs worker: ${error.code === 'network_error' ? '' : `${error.code}: `}${error.message}`);
+}
+
 async function runJob(transport: Transport, options: WorkerOptions, claimed: Claimed, leaseSeconds: number, onError: (e: unknown) => void): Promise<void> {
   const { job } = claimed;
   const leaseToken = claimed.lease.token;

@@ -17,10 +17,7 @@ export function makeDispatchUrlCheck(options: { allowPrivate: boolean; resolver?
   };
 }
 
+/** The guard's message already says how to fix it (and, for an address, that --allow-private-webhooks exists). */
 function refusal(reason: string, message: string): JobsError {
-  return new JobsError(
-    'webhook_url_not_allowed',
-    `${message}. Webhooks may only go to public addresses (run the server with --allow-private-webhooks for local development).`,
-    { reason },
-  );
+  return new JobsError('webhook_url_not_allowed', `${message}.`, { reason });
 }
