@@ -16,8 +16,8 @@ interface BadCase {
   as?: 'api_key' | 'worker' | 'none' | 'revoked' | string;
   status: number;
   code: string;
-  /** Words the message must contain (it names the field and says how to fix it). */
-  says?: string;
+  /** Words the message must contain (it names the field and says how to fix it); each of a list. */
+  says?: string | string[];
 }
 
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
@@ -65,7 +65,11 @@ for (const engine of ENGINES) {
     add({ name: 'no agent_id', body: { brief: { objective: 'x' } }, status: 400, code: 'invalid_request', says: 'agent_id is required' });
     add({ name: 'a malformed agent_id', body: { agent_id: 'researcher', brief: { objective: 'x' } }, status: 400, code: 'invalid_request', says: 'agent_id is not in the expected format' });
     add({ name: 'no brief', body: { agent_id: 'AGENT' }, status: 400, code: 'invalid_request', says: 'brief is required' });
-    add({ name: 'no objective', body: job({ context: 'c' }), status: 400, code: 'invalid_request', says: 'brief.objective is required' });
+    add({ name: 'no objective', body: job({ context: 'c' }), status: 400, code: 'invalid_request', says: 'brief.objective is required.' });
+    // A missing field is reported with the unknown keys beside it: usually the same field, misspelt or misplaced.
+    add({ name: 'a misspelt objective', body: job({ objetive: 'x' }), status: 400, code: 'invalid_request', says: 'brief.objective is required; brief has an unknown field "objetive" — misspelt or misplaced?' });
+    add({ name: 'an objective outside the brief', body: { agent_id: 'AGENT', objective: 'x' }, status: 400, code: 'invalid_request', says: 'brief is required; the request body has an unknown field "objective"' });
+    add({ name: 'a misspelt observer url', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', uri: 'https://example.com/h', evnts: [] }] }), status: 400, code: 'invalid_request', says: 'observers[0].url is required; observers[0] has unknown fields "uri", "evnts"' });
     add({ name: 'an empty objective', body: job({ objective: '' }), status: 400, code: 'invalid_request', says: 'brief.objective must not be empty' });
     add({ name: 'an objective that is a number', body: job({ objective: 42 }), status: 400, code: 'invalid_request', says: 'brief.objective must be a string' });
     add({ name: 'a context that is an object', body: job({ objective: 'x', context: { a: 1 } }), status: 400, code: 'invalid_request', says: 'brief.context must be a string' });
@@ -79,13 +83,16 @@ for (const engine of ENGINES) {
     add({ name: 'a fractional max_tokens', body: job({ objective: 'x', constraints: { max_tokens: 1.5 } }), status: 400, code: 'invalid_request', says: 'brief.constraints.max_tokens must be an integer' });
     add({ name: 'a negative max_duration_seconds', body: job({ objective: 'x', constraints: { max_duration_seconds: -1 } }), status: 400, code: 'invalid_request', says: 'max_duration_seconds' });
     add({ name: 'observers that is an object', body: job({ objective: 'x' }, { observers: { url: 'x' } }), status: 400, code: 'invalid_request', says: 'observers must be an array' });
-    add({ name: 'an unknown observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['started'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0]' });
+    add({ name: 'an unknown observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['started'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0] must be one of "running", "completed", "failed", "cancelled".' });
+    add({ name: 'a status name as an observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['job.completed'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0] must be one of "running", "completed", "failed", "cancelled".' });
     add({ name: 'an ftp observer URL', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'ftp://example.com/h' }] }), status: 400, code: 'webhook_url_not_allowed', says: 'observers[0].url' });
     add({ name: 'an observer URL with credentials', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://user:pw@example.com/h' }] }), status: 400, code: 'webhook_url_not_allowed', says: 'observers[0].url' });
     add({ name: 'a malformed observer secret', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', secret: 'hunter2' }] }), status: 400, code: 'invalid_request', says: 'observers[0].secret' });
     add({ name: 'eleven observers', body: job({ objective: 'x' }, { observers: Array.from({ length: 11 }, () => ({ type: 'webhook', url: 'https://example.com/h' })) }), status: 400, code: 'invalid_request', says: 'observers must have at most 10 items' });
-    add({ name: 'an output_schema with an unknown type', body: job({ objective: 'x', output_schema: { type: 'nonsense' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema' });
-    add({ name: 'an output_schema with a dangling $ref', body: job({ objective: 'x', output_schema: { $ref: '#/$defs/missing' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema' });
+    add({ name: 'an output_schema with an unknown type', body: job({ objective: 'x', output_schema: { type: 'objekt' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema.type must be one of "array", "boolean", "integer", "null", "number", "object", "string", or an array' });
+    add({ name: 'an output_schema with an unknown nested type', body: job({ objective: 'x', output_schema: { type: 'object', properties: { n: { type: 'int' } } } }), status: 400, code: 'invalid_output_schema', says: ['brief.output_schema.properties.n.type must be one of "array"', '"string", or an array'] });
+    add({ name: 'an output_schema with properties that is not an object', body: job({ objective: 'x', output_schema: { properties: 5 } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema.properties must be an object' });
+    add({ name: 'an output_schema with a dangling $ref', body: job({ objective: 'x', output_schema: { $ref: '#/$defs/missing' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema has a $ref that does not resolve: "#/$defs/missing"' });
     add({ name: 'an output_schema that is not an object', body: job({ objective: 'x', output_schema: 'string' }), status: 400, code: 'invalid_request', says: 'brief.output_schema must be an object' });
     add({ name: 'an Idempotency-Key of 256 characters', body: job({ objective: 'x' }), headers: { 'idempotency-key': 'k'.repeat(256) }, status: 400, code: 'invalid_idempotency_key' });
 
@@ -98,7 +105,7 @@ for (const engine of ENGINES) {
     add({ name: 'limit=0', method: 'GET', path: '/v1/jobs?limit=0', status: 400, code: 'invalid_request', says: 'query parameter limit must be >= 1' });
     add({ name: 'limit=1000', method: 'GET', path: '/v1/jobs?limit=1000', status: 400, code: 'invalid_request', says: 'limit must be <= 100' });
     add({ name: 'limit=abc', method: 'GET', path: '/v1/jobs?limit=abc', status: 400, code: 'invalid_request', says: 'limit must be an integer' });
-    add({ name: 'an unknown status filter', method: 'GET', path: '/v1/jobs?status=done', status: 400, code: 'invalid_request', says: 'status' });
+    add({ name: 'an unknown status filter', method: 'GET', path: '/v1/jobs?status=done', status: 400, code: 'invalid_request', says: 'query parameter status must be one of "queued", "running", "completed", "failed", "cancelled".' });
     add({ name: 'created_after that is not a time', method: 'GET', path: '/v1/jobs?created_after=yesterday', status: 400, code: 'invalid_request', says: 'created_after' });
     add({ name: 'a __proto__ query parameter', method: 'GET', path: '/v1/jobs?__proto__[x]=1', status: 400, code: 'invalid_request', says: 'not a known field' });
     add({ name: 'an unknown route', method: 'GET', path: '/v1/nothing', status: 404, code: 'not_found', says: '/docs' });
@@ -136,11 +143,33 @@ for (const engine of ENGINES) {
         const problems: string[] = [];
         if (res.status !== c.status) problems.push(`status ${res.status}`);
         if (res.body?.error?.code !== c.code) problems.push(`code ${res.body?.error?.code}`);
-        if (c.says && !String(res.body?.error?.message).includes(c.says)) problems.push(`message "${res.body?.error?.message}"`);
+        const says = typeof c.says === 'string' ? [c.says] : c.says ?? [];
+        if (says.some((words) => !String(res.body?.error?.message).includes(words))) problems.push(`message "${res.body?.error?.message}"`);
         if (/\n\s+at |node_modules|\.ts:\d+/.test(res.text)) problems.push('stack trace');
         if (problems.length) failures.push(`${c.name}: ${problems.join(', ')}`);
       }
       expect(failures).toEqual([]);
+    });
+
+    it('names the property a result may not have, under result, when output_schema forbids it', async () => {
+      const strict = await createAgent(server, { name: 'strict' });
+      const outputSchema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
+      const id = await dispatch(server, strict.id, { brief: { objective: 'x', output_schema: outputSchema } });
+      const [item] = await claim(server, strict);
+      const complete = (result: unknown) =>
+        server.api('POST', `/v1/jobs/${id}/complete`, { lease_token: item.lease.token, result }, { token: strict.token });
+      const extra = await complete({ answer: 'a', summary: 's' });
+      expect(extra.status).toBe(422);
+      expect(extra.body.error.code).toBe('output_schema_mismatch');
+      expect(extra.body.error.message).toContain('result.summary is not allowed (additionalProperties is false)');
+      expect(extra.body.error.message).not.toContain('(root)');
+      expect(extra.body.error.details[0]).toMatchObject({ path: '', keyword: 'additionalProperties', params: { additionalProperty: 'summary' } });
+      const wrong = await complete({ answer: 42 });
+      expect(wrong.status).toBe(422);
+      expect(wrong.body.error.message).toContain('result.answer must be a string');
+      const bare = await complete('just text');
+      expect(bare.body.error.message).toContain('result must be an object');
+      expect((await complete({ answer: 'a' })).status).toBe(200);
     });
 
     it('keeps serving afterwards, with nothing half-written and the prototype untouched', async () => {

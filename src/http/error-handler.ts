@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.js';
 import { JobsError } from '../domain/jobs-error.js';
+import { describeProblem, fieldPath, pointerParts, problems } from '../jobs/schema-errors.js';
 
 /** Sends `{"error": {code, message, details?}}` with the status of the code. */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown): FastifyReply {
@@ -21,7 +22,10 @@ export function errorHandler(error: FastifyError | JobsError, request: FastifyRe
     if (fe.validationContext === 'body' && request.body === undefined) {
       return sendError(reply, 'invalid_json', 'The request body is empty: send a JSON object with Content-Type: application/json.');
     }
-    return sendError(reply, 'invalid_request', describeValidation(fe.validation as ErrorObject[], fe.validationContext ?? 'body'));
+    const context = fe.validationContext ?? 'body';
+    const part = context === 'body' ? request.body : context === 'querystring' ? request.query : context === 'params' ? request.params : request.headers;
+    const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[context];
+    return sendError(reply, 'invalid_request', describeValidation(fe.validation as ErrorObject[], context, part, schema));
   }
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -43,70 +47,52 @@ export function errorHandler(error: FastifyError | JobsError, request: FastifyRe
   return sendError(reply, 'internal_error', 'Something went wrong on our side; the error was logged. Retry, and report it if it persists.');
 }
 
-/** A validator error as a sentence that names the field and says what it must be. */
-export function describeValidation(errors: ErrorObject[], context: string): string {
-  // `anyOf`/`oneOf` report every branch; the most specific error is usually the first non-union one.
-  const error = errors.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if') ?? errors[0];
-  const root = context === 'body' ? '' : context === 'querystring' ? 'query parameter ' : `${context} `;
-  const path = fieldPath(error.instancePath);
-  const at = (suffix?: string) => root + (path ? (suffix ? `${path}.${suffix}` : path) : suffix ?? (context === 'body' ? 'the request body' : context));
-  const p = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'required':
-      return `${at(String(p.missingProperty))} is required.`;
-    case 'additionalProperties':
-      return `${at(String(p.additionalProperty))} is not a known field; remove it (see /docs for the fields of this request).`;
-    case 'type':
-      return `${at()} must be ${article(String(p.type))}.`;
-    case 'minLength':
-      return p.limit === 1 ? `${at()} must not be empty.` : `${at()} must be at least ${p.limit} characters long.`;
-    case 'maxLength':
-      return `${at()} must be at most ${p.limit} characters long.`;
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return `${at()} must be ${String(p.comparison)} ${p.limit}.`;
-    case 'minItems':
-      return `${at()} must have at least ${p.limit} item(s).`;
-    case 'maxItems':
-      return `${at()} must have at most ${p.limit} items.`;
-    case 'maxProperties':
-      return `${at()} must have at most ${p.limit} keys.`;
-    case 'minProperties':
-      return `${at()} must have at least ${p.limit} field(s).`;
-    case 'uniqueItems':
-      return `${at()} must not repeat items.`;
-    case 'enum':
-      return `${at()} must be one of ${JSON.stringify(p.allowedValues)}.`;
-    case 'const':
-      return `${at()} must be ${JSON.stringify(p.allowedValue)}.`;
-    case 'pattern':
-      return `${at()} is not in the expected format${describePattern(String(p.pattern))}.`;
-    case 'format':
-      return `${at()} must be ${p.format === 'date-time' ? 'an RFC 3339 timestamp, e.g. 2026-03-19T12:00:00Z' : `a valid ${p.format}`}.`;
-    default:
-      return `${at()} ${error.message ?? 'is invalid'}.`;
+/**
+ * A validator error as a sentence that names the field and says what it must be. `data` and `schema` (the
+ * request part and its route schema) let a missing field be reported with the unknown keys beside it, which
+ * are usually the same field misspelt: Ajv checks `required` first and stops there.
+ */
+export function describeValidation(errors: ErrorObject[], context: string, data?: unknown, schema?: unknown): string {
+  const name = (path: string) =>
+    context === 'body' ? path || 'the request body' : context === 'querystring' ? (path ? `query parameter ${path}` : 'the query string') : path ? `${context} ${path}` : context;
+  const [first] = problems(errors);
+  if (!first) return `${name('')} is invalid.`;
+  const clause = describeProblem(first, {
+    name,
+    notAllowed: (field) => `${field} is not a known field; remove it (see /docs for the fields of this request)`,
+  });
+  if (first.error.keyword !== 'required') return `${clause}.`;
+  const unknown = unknownKeys(first.error, data, schema);
+  if (unknown.length === 0) return `${clause}.`;
+  const keys = unknown.slice(0, 3).map((k) => JSON.stringify(k)).join(', ') + (unknown.length > 3 ? ', …' : '');
+  const owner = name(fieldPath(first.error.instancePath));
+  return `${clause}; ${owner} has ${unknown.length === 1 ? 'an unknown field' : 'unknown fields'} ${keys} — misspelt or misplaced?`;
+}
+
+/** The keys of the object a `required` error is about that its schema does not allow (none if it allows any). */
+function unknownKeys(error: ErrorObject, data: unknown, schema: unknown): string[] {
+  const object = at(data, pointerParts(error.instancePath));
+  // The schema path ends in /required; what precedes it is the object's schema (inline in the route schema).
+  const parts = error.schemaPath.split('/');
+  if (parts[0] !== '#' || parts[parts.length - 1] !== 'required') return [];
+  const objectSchema = at(schema, parts.slice(1, -1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))) as
+    | { properties?: Record<string, unknown>; patternProperties?: Record<string, unknown>; additionalProperties?: unknown }
+    | undefined;
+  if (!isObject(object) || !isObject(objectSchema) || objectSchema.additionalProperties !== false) return [];
+  const known = objectSchema.properties ?? {};
+  const patterns = Object.keys(objectSchema.patternProperties ?? {}).map((p) => new RegExp(p, 'u'));
+  return Object.keys(object).filter((key) => !Object.hasOwn(known, key) && !patterns.some((re) => re.test(key)));
+}
+
+function at(value: unknown, parts: string[]): unknown {
+  let current = value;
+  for (const part of parts) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, part)) return undefined;
+    current = (current as Record<string, unknown>)[part];
   }
+  return current;
 }
 
-function fieldPath(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
-}
-
-function article(type: string): string {
-  if (type === 'object' || type === 'array' || type === 'integer') return `an ${type}`;
-  if (type === 'null') return 'null';
-  return `a ${type}`;
-}
-
-function describePattern(pattern: string): string {
-  const prefix = /^\^(job|agt|evt|msg|dlv|key|wtk)_/.exec(pattern);
-  if (prefix) return `: expected an id like ${prefix[1]}_01hxyz… (the prefix, _ and 26 lowercase ULID characters)`;
-  if (pattern.startsWith('^whsec_')) return ': expected whsec_ followed by base64 of 24–64 random bytes';
-  return ` (${pattern})`;
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

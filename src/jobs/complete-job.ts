@@ -1,3 +1,4 @@
+import type { ErrorObject } from 'ajv';
 import type { CompleteRequest } from '../protocol/worker.js';
 import { JobsError, leaseLost } from '../domain/jobs-error.js';
 import { byteLength } from '../domain/json.js';
@@ -9,6 +10,7 @@ import { assertLease } from './lease.js';
 import { enforceBudgets, recordTokens } from './record-tokens.js';
 import { loadJobJson } from './render-job.js';
 import { transition } from './transition.js';
+import { describeProblem, problems, under } from './schema-errors.js';
 
 /**
  * `POST /v1/jobs/{id}/complete`: the agent's result. It must match `brief.output_schema` (else 422 with the
@@ -43,10 +45,7 @@ export async function completeJob(ctx: JobsContext, worker: Principal, jobId: st
       if (errors) {
         throw new JobsError(
           'output_schema_mismatch',
-          `result does not match brief.output_schema: ${errors
-            .slice(0, 3)
-            .map((e) => `${e.instancePath || '(root)'} ${e.message}`)
-            .join('; ')}. The job is still running: fix the result and complete again.`,
+          `result does not match brief.output_schema: ${describeResultErrors(errors)}. The job is still running: fix the result and complete again.`,
           errors.map((e) => ({ path: e.instancePath, keyword: e.keyword, message: e.message, params: e.params })),
         );
       }
@@ -62,4 +61,15 @@ export async function completeJob(ctx: JobsContext, worker: Principal, jobId: st
     const done = await transition(tx, current, { to: 'completed', patch: { result } });
     return loadJobJson(tx, done);
   });
+}
+
+/** The first three problems of a result, named under `result` (`result.summary`, `result[0]`), then how many more. */
+function describeResultErrors(errors: ErrorObject[]): string {
+  const all = problems(errors);
+  const options = {
+    name: under('result'),
+    notAllowed: (name: string, keyword: string) => `${name} is not allowed (${keyword} is false)`,
+  };
+  const shown = [...new Set(all.map((p) => describeProblem(p, options)))];
+  return shown.slice(0, 3).join('; ') + (shown.length > 3 ? `; and ${shown.length - 3} more (see details)` : '');
 }

@@ -3,6 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { BoundedMap } from '../domain/bounded-map.js';
 import { JobsError } from '../domain/jobs-error.js';
+import { describeFirst, under } from './schema-errors.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped in the module object.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -32,25 +33,38 @@ export class SchemaValidators {
 
   /**
    * The validator of a schema given as JSON text.
-   * @throws JobsError `invalid_output_schema` with Ajv's message when the schema is not a valid JSON Schema.
+   * @throws JobsError `invalid_output_schema`, naming the offending field, when the schema is not a valid JSON Schema.
    */
   get(schemaText: string): ValidateFunction {
     const hit = this.cache.get(schemaText);
     if (hit) return hit;
+    const schema = JSON.parse(schemaText) as unknown;
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(JSON.parse(schemaText));
+      validate = this.ajv.compile(schema as object);
     } catch (error) {
-      throw new JobsError(
-        'invalid_output_schema',
-        `brief.output_schema is not a valid JSON Schema (draft 2020-12): ${(error as Error).message}`,
-      );
+      throw new JobsError('invalid_output_schema', this.explain(schema, error as Error));
     } finally {
       // Ajv also registers schemas that carry an $id; forget them so the next compile of the same $id works.
       this.ajv.removeSchema();
     }
     this.cache.set(schemaText, validate);
     return validate;
+  }
+
+  /**
+   * Why a schema did not compile, in one sentence with paths under `brief.output_schema`: the first error of
+   * the meta-schema (Ajv's own message says `data/type …` and lists every branch), or the unresolved `$ref`.
+   */
+  private explain(schema: unknown, error: Error & { missingRef?: string }): string {
+    const suffix = ' (brief.output_schema must be a JSON Schema, draft 2020-12).';
+    if (error.missingRef) {
+      return `brief.output_schema has a $ref that does not resolve: ${JSON.stringify(error.missingRef)} (define it under $defs; remote schemas are never loaded).`;
+    }
+    if (!this.ajv.validateSchema(schema as object) && this.ajv.errors?.length) {
+      return describeFirst(this.ajv.errors, { name: under('brief.output_schema') }) + suffix;
+    }
+    return `brief.output_schema is not a valid JSON Schema (draft 2020-12): ${error.message}`;
   }
 
   /** Validates a result against a schema; resolves to the validator's errors, or null when it matches. */
