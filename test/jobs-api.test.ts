@@ -102,6 +102,14 @@ for (const engine of ENGINES) {
       expect(byStatus.body.data).toEqual([]);
     });
 
+    it('filters metadata values that are not strings by their JSON text, alike on every engine', async () => {
+      const typed = await createAgent(server, { name: 'typed-metadata' });
+      const id = await dispatch(server, typed.id, { metadata: { count: 1, ratio: 0.5, flag: true, tag: 'x y', none: null } });
+      const find = async (query: string) => (await server.api('GET', `/v1/jobs?agent_id=${typed.id}&${query}`)).body.data.map((j: any) => j.id);
+      for (const query of ['metadata[count]=1', 'metadata[ratio]=0.5', 'metadata[flag]=true', 'metadata[tag]=x%20y']) expect(await find(query), query).toEqual([id]);
+      for (const query of ['metadata[count]=2', 'metadata[flag]=1', 'metadata[tag]=%22x%20y%22', 'metadata[none]=null', 'metadata[absent]=x']) expect(await find(query), query).toEqual([]);
+    });
+
     it('replays a dispatch with the same Idempotency-Key and refuses the key with another body', async () => {
       const body = { agent_id: agent.id, brief: { objective: 'once' } };
       const first = await server.api('POST', '/v1/jobs', body, { headers: { 'idempotency-key': 'k-1' } });

@@ -22,7 +22,10 @@ const dialect: Dialect = {
   engine: 'sqlite',
   forUpdate: '',
   forUpdateSkipLocked: '',
-  jsonText: (column) => `json_extract(${column}, '$."' || ? || '"')`,
+  // The value as PostgreSQL's `->>` gives it: a string unquoted, any other scalar as its JSON text (`1`, `true`),
+  // null as NULL. `json_extract` alone would give true as 1 and compare numbers as numbers, not text.
+  jsonText: (column) =>
+    `(SELECT CASE WHEN v = 'null' THEN NULL WHEN v LIKE '"%' THEN v ->> '$' ELSE v END FROM (SELECT ${column} -> ('$."' || ? || '"') AS v))`,
 };
 
 interface BatchResult {
