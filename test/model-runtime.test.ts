@@ -118,7 +118,7 @@ for (const engine of ENGINES) {
       const correction = fake.requests[1].body.messages;
       expect(correction.at(-2)).toEqual({ role: 'assistant', content: '{"n": "seven"}' });
       expect(correction.at(-1).role).toBe('user');
-      expect(correction.at(-1).content).toContain('/n must be integer');
+      expect(correction.at(-1).content).toContain('- result.n must be an integer');
     });
 
     it('fails with output_schema_mismatch and the validator errors after the allowed corrections', async () => {
@@ -130,7 +130,7 @@ for (const engine of ENGINES) {
       const job = await finished(id);
       expect(job.status).toBe('failed');
       expect(job.error.code).toBe('output_schema_mismatch');
-      expect(job.error.message).toBe("The model's result does not match brief.output_schema (/n must be integer) after 2 correction(s).");
+      expect(job.error.message).toBe("The model's result does not match brief.output_schema (result.n must be an integer) after 2 correction(s).");
       expect(job.error.details[0]).toMatchObject({ path: '/n', keyword: 'type' });
       // The first answer and two corrections (maxCorrections: 2), then no more calls.
       expect(fake.requests).toHaveLength(3);

@@ -10,7 +10,7 @@ import { assertLease } from './lease.js';
 import { enforceBudgets, recordTokens } from './record-tokens.js';
 import { loadJobJson } from './render-job.js';
 import { transition } from './transition.js';
-import { describeProblem, problems, under } from './schema-errors.js';
+import { describeAll } from './schema-errors.js';
 
 /**
  * `POST /v1/jobs/{id}/complete`: the agent's result. It must match `brief.output_schema` (else 422 with the
@@ -65,11 +65,6 @@ export async function completeJob(ctx: JobsContext, worker: Principal, jobId: st
 
 /** The first three problems of a result, named under `result` (`result.summary`, `result[0]`), then how many more. */
 function describeResultErrors(errors: ErrorObject[]): string {
-  const all = problems(errors);
-  const options = {
-    name: under('result'),
-    notAllowed: (name: string, keyword: string) => `${name} is not allowed (${keyword} is false)`,
-  };
-  const shown = [...new Set(all.map((p) => describeProblem(p, options)))];
+  const shown = describeAll(errors, 'result');
   return shown.slice(0, 3).join('; ') + (shown.length > 3 ? `; and ${shown.length - 3} more (see details)` : '');
 }

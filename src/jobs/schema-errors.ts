@@ -193,6 +193,18 @@ function within(pointer: string, base: string): boolean {
 }
 
 /** A field path under a fixed prefix: `under('result')('[0].n')` is `result[0].n`, `under('result')('')` is `result`. */
+/**
+ * Every distinct problem of a value checked against a schema, as clauses naming its parts under `subject`
+ * (`result.summary`, `arguments.agent_id`): for results and tool arguments, where listing several helps.
+ */
+export function describeAll(errors: ErrorObject[], subject: string): string[] {
+  const options: DescribeOptions = {
+    name: under(subject),
+    notAllowed: (name, keyword) => `${name} is not allowed (${keyword} is false)`,
+  };
+  return [...new Set(problems(errors).map((p) => describeProblem(p, options)))];
+}
+
 export function under(prefix: string): (path: string) => string {
   return (path) => (!path ? prefix : path.startsWith('[') ? prefix + path : `${prefix}.${path}`);
 }

@@ -7,6 +7,7 @@ import type {
 import type { ModelRuntime } from '../../protocol/agents.js';
 import { JOB_ERROR_CODES } from '../../protocol/errors.js';
 import type { Job } from '../../protocol/jobs.js';
+import { describeAll } from '../../jobs/schema-errors.js';
 import type { SchemaValidators } from '../../jobs/schema-validators.js';
 import { ModelRunError } from './errors.js';
 import type { ModelProvider } from './provider.js';
@@ -86,7 +87,7 @@ export async function runAgentLoop(input: AgentLoopInput): Promise<unknown> {
     if (parsed.ok && !errors) return parsed.value;
 
     const found = parsed.ok
-      ? errors!.slice(0, 20).map((e) => `${e.instancePath || '(root)'} ${e.message}`)
+      ? describeAll(errors!, 'result').slice(0, 20)
       : [`not valid JSON (${parsed.error})`];
     if (corrections >= input.maxCorrections) {
       throw new ModelRunError(

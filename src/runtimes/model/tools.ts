@@ -12,6 +12,7 @@ import { JobsError } from '../../domain/jobs-error.js';
 import { byteLength, stableStringify } from '../../domain/json.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
 import { listAgentsJson } from '../../jobs/agents.js';
+import { describeAll } from '../../jobs/schema-errors.js';
 import { dispatchSubjob } from '../../jobs/dispatch-job.js';
 import { recordToolCall } from '../../jobs/record-tool-call.js';
 import { waitForSubjob } from '../../jobs/subjob-handles.js';
@@ -142,7 +143,7 @@ export class JobTools {
     const { ctx, principal, job, leaseToken, signal } = this.scope;
     const errors = ctx.validators.check(DISPATCH_ARGS_TEXT, args);
     if (errors) {
-      const list = errors.slice(0, 5).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ');
+      const list = describeAll(errors, 'arguments').slice(0, 5).join('; ');
       return errorText('invalid_arguments', `The arguments do not match the tool's schema: ${list}.`);
     }
     const { agent_id: agentId, ...brief } = args as { agent_id: string } & Job['brief'];
