@@ -24,7 +24,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgAdminUrl', given);
     return () => dropRunDatabases(given, run);
   }
-  const postgres = await startThrowawayPostgres();
+  const postgres = await startThrowawayPostgres().catch((error: unknown) => {
+    // Vitest reports a failed global setup, then runs no test and exits 0: a run in which no test could start
+    // must never look green, so say why and stop here with a failure.
+    console.error(error);
+    process.exit(1);
+  });
   project.provide('pgAdminUrl', postgres.adminUrl);
   return () => postgres.stop();
 }
