@@ -192,7 +192,6 @@ function within(pointer: string, base: string): boolean {
   return pointer === base || pointer.startsWith(base + '/');
 }
 
-/** A field path under a fixed prefix: `under('result')('[0].n')` is `result[0].n`, `under('result')('')` is `result`. */
 /**
  * Every distinct problem of a value checked against a schema, as clauses naming its parts under `subject`
  * (`result.summary`, `arguments.agent_id`): for results and tool arguments, where listing several helps.
@@ -205,6 +204,7 @@ export function describeAll(errors: ErrorObject[], subject: string): string[] {
   return [...new Set(problems(errors).map((p) => describeProblem(p, options)))];
 }
 
+/** A field path under a fixed prefix: `under('result')('[0].n')` is `result[0].n`, `under('result')('')` is `result`. */
 export function under(prefix: string): (path: string) => string {
   return (path) => (!path ? prefix : path.startsWith('[') ? prefix + path : `${prefix}.${path}`);
 }
