@@ -233,10 +233,20 @@ for (const engine of ENGINES) {
         `http://loopback.test:${p}/`, 'http://mixed.test/', 'http://meta.test/', 'file:///etc/passwd', 'gopher://127.0.0.1/',
       ];
       const accepted: string[] = [];
+      const messages = new Map<string, string>();
       for (const url of forms) {
         const res = await s.api('POST', '/v1/jobs', { agent_id: agent.id, brief: { objective: 'x' }, observers: [{ type: 'webhook', url }] });
         if (res.status !== 400 || res.body.error.code !== 'webhook_url_not_allowed') accepted.push(`${url}: ${res.status} ${res.text}`);
+        messages.set(url, String(res.body?.error?.message));
       }
+      // The way out is named once where it helps (a private address), and not where it would not (metadata, a scheme).
+      const hints = (url: string) => messages.get(url)!.split('--allow-private-webhooks').length - 1;
+      expect(messages.get(`http://127.0.0.1:${p}/`)).toMatch(/^observers\[0\]\.url: webhook destination 127\.0\.0\.1 is a loopback address; .*\.$/);
+      expect(hints(`http://127.0.0.1:${p}/`)).toBe(1);
+      expect(hints('http://10.0.0.1/')).toBe(1);
+      expect(messages.get('http://169.254.169.254/latest/meta-data/')).toContain('never allowed');
+      expect(hints('http://169.254.169.254/latest/meta-data/')).toBe(0);
+      expect(hints('file:///etc/passwd')).toBe(0);
       expect(forms.length).toBeGreaterThanOrEqual(35);
       expect(accepted).toEqual([]);
       expect(target.connections).toBe(0);

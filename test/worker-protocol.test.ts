@@ -46,7 +46,15 @@ for (const engine of ENGINES) {
         const res = await server.api('POST', `/v1/jobs/${id}/${route}`, body, as(agent.token));
         expect(res.status, route).toBe(409);
         expect(res.body.error.code, route).toBe('lease_lost');
+        expect(res.body.error.message, route).toContain("this lease token is not attempt 2's");
       }
+      // A token that never held the job gets the same answer, and is not told of an attempt that does not exist.
+      const other = await createAgent(server);
+      const only = await dispatch(server, other.id);
+      await claim(server, other);
+      const bogus = await server.api('POST', `/v1/jobs/${only}/complete`, { lease_token: 'lt_bogus', result: 'A' }, as(other.token));
+      expect(bogus.status).toBe(409);
+      expect(bogus.body.error.message).toContain("this lease token is not attempt 1's — check that you send the lease_token your claim returned");
       const before = await getJob(server, id);
       expect(before).toMatchObject({ status: 'running', attempt: 2, subjobs: [] });
       const done = await server.api('POST', `/v1/jobs/${id}/complete`, { lease_token: fresh.lease.token, result: 'B' }, as(agent.token));
