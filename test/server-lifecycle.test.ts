@@ -112,3 +112,32 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS', () => {
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  const loopbackObserver = async (value: string) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-private-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = await spawnServer(dataDir, [], { AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS: value }, { privateWebhooks: false });
+    cleanup.push(() => server.kill());
+    const agent = await call(server.url, 'POST', '/v1/agents', { name: 'a' }, { token: server.apiKey });
+    const body = { agent_id: agent.body.id, brief: { objective: 'x' }, observers: [{ type: 'webhook', url: 'http://127.0.0.1:9/h' }] };
+    return (await call(server.url, 'POST', '/v1/jobs', body, { token: server.apiKey })).status;
+  };
+
+  it('is off for false, 0, no and empty — the address guard stays on — and on for true', async () => {
+    for (const value of ['false', '0', 'no', '']) expect(await loopbackObserver(value), `=${value}`).toBe(400);
+    expect(await loopbackObserver('true')).toBe(202);
+  }, 60_000);
+
+  it('refuses a value that is neither yes nor no, instead of guessing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-private-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    await expect(spawnServer(dataDir, [], { AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS: 'maybe' }, { privateWebhooks: false })).rejects.toThrow(
+      /server exited with 1:[\s\S]*AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS must be true or false \(or 1\/0, yes\/no, on\/off\), not 'maybe'/,
+    );
+  });
+});

@@ -11,7 +11,8 @@ export function serveCommand(program: Command, io: Io): void {
     .addOption(new Option('--host <host>', 'interface to listen on (also HOST)').env('AGENTJOBS_HOST'))
     .addOption(dataDirOption())
     .addOption(databaseUrlOption())
-    .addOption(new Option('--allow-private-webhooks', 'allow webhooks to loopback and private addresses (development)').env('AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS'))
+    // Not commander's .env(): it would turn the switch on for any value, AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS=false included.
+    .addOption(new Option('--allow-private-webhooks', 'allow webhooks to loopback and private addresses (development; env: AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS=true)'))
     .addOption(new Option('--webhook-retry-schedule <delays>', 'delays between webhook retries').env('AGENTJOBS_WEBHOOK_RETRY_SCHEDULE').default('5s,5m,30m,2h,5h,10h,10h'))
     .addOption(new Option('--webhook-timeout <duration>', 'timeout of one webhook POST').env('AGENTJOBS_WEBHOOK_TIMEOUT').default('10s'))
     .addOption(new Option('--lease-duration <duration>', 'lease length when a claim does not ask').env('AGENTJOBS_LEASE_DURATION').default('30s'))
@@ -25,7 +26,7 @@ export function serveCommand(program: Command, io: Io): void {
         host: String(flags.host ?? io.env.HOST ?? '127.0.0.1'),
         dataDir: String(flags.dataDir),
         databaseUrl: (flags.databaseUrl as string | undefined) ?? io.env.DATABASE_URL ?? undefined,
-        allowPrivateWebhooks: truthy(flags.allowPrivateWebhooks),
+        allowPrivateWebhooks: flags.allowPrivateWebhooks === true || envSwitch(io.env, 'AGENTJOBS_ALLOW_PRIVATE_WEBHOOKS'),
         webhookRetrySchedule: String(flags.webhookRetrySchedule),
         webhookTimeout: String(flags.webhookTimeout),
         leaseDuration: String(flags.leaseDuration),
@@ -69,6 +70,10 @@ function integer(value: unknown, flag: string): number {
   return n;
 }
 
-function truthy(value: unknown): boolean {
-  return value === true || (typeof value === 'string' && /^(1|true|yes|on)$/i.test(value));
+/** A yes/no environment variable: unset or empty is no; a value that is neither yes nor no is refused. */
+function envSwitch(env: Record<string, string | undefined>, name: string): boolean {
+  const value = env[name]?.trim() ?? '';
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)?$/i.test(value)) return false;
+  throw new Error(`${name} must be true or false (or 1/0, yes/no, on/off), not '${value}'`);
 }

@@ -20,10 +20,14 @@ export interface ServerProcess {
   kill: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Spawns the built CLI (`dist/cli/main.js`) and resolves once it listens. */
-export async function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/**
+ * Spawns the built CLI (`dist/cli/main.js`) and resolves once it listens. With `--allow-private-webhooks` (tests'
+ * receivers are local) unless `privateWebhooks` is false.
+ */
+export async function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, { privateWebhooks = true } = {}): Promise<ServerProcess> {
   requireBuild();
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--allow-private-webhooks', ...args], {
+  const flags = privateWebhooks ? ['--allow-private-webhooks'] : [];
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...flags, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
