@@ -206,12 +206,22 @@ describe('the agentjobs CLI', () => {
     const created = await runCli(['agents', 'create', 'writer', '--description', 'writes', '--max-concurrency', '2'], env);
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^writer {2}agt_\w{26}\nworker token \(shown once\): awt_\S+\n$/);
+    expect(created.stderr).toMatch(/run a worker \(from a checkout of the repository\): AGENTJOBS_URL=\S+ AGENT_ID=agt_\w{26} WORKER_TOKEN=awt_\S+ node --import tsx examples\/quickstart-worker\.ts/);
+    // A model agent is run by the server: no worker to start, and no hint to start one.
+    const runtime = JSON.stringify({ type: 'model', base_url: 'http://127.0.0.1:9/v1', model: 'm' });
+    const model = await runCli(['agents', 'create', 'thinker', '--runtime', runtime], env);
+    expect(model.code).toBe(0);
+    expect(model.stderr).toContain('the server runs this agent\'s jobs itself: it needs no worker');
+    expect(model.stderr).not.toContain('run a worker');
     const got = await runCli(['agents', 'get', 'writer'], env);
     expect(got.stdout).toMatch(/^ {2}max concurrency 2$/m);
 
     const extra = await server.api('POST', '/v1/keys', { name: 'for revoking' });
     const keys = await runCli(['keys', 'list'], env);
     expect(keys.stdout).toMatch(new RegExp(`^${extra.body.id} +for revoking`, 'm'));
+    const byKey = await runCli(['keys', 'revoke', extra.body.key], env);
+    expect(byKey.code).toBe(64);
+    expect(byKey.stderr).toContain("keys revoke takes the key's id (key_…, as `agentjobs keys list` shows), not the key itself");
     const revoked = await runCli(['keys', 'revoke', extra.body.id, '--json'], env);
     expect(JSON.parse(revoked.stdout).revoked_at).toEqual(expect.any(String));
     const withRevoked = await runCli(['list'], { ...env, AGENTJOBS_API_KEY: extra.body.key });

@@ -31,7 +31,14 @@ export function agentsCommand(program: Command, io: Io, setExit: (code: number) 
       ctx.out(`${ctx.style.bold(agent.name)}  ${agent.id}`);
       if (agent.worker_token) {
         ctx.out(`worker token (shown once): ${agent.worker_token}`);
-        ctx.note(ctx.style.dim(`run a worker: AGENTJOBS_URL=${ctx.url} AGENT_ID=${agent.id} WORKER_TOKEN=${agent.worker_token} node --import tsx examples/quickstart-worker.ts`));
+        // A model agent is run by the server itself: a worker of its own would compete with it for the jobs.
+        if (agent.runtime.type === 'worker') {
+          ctx.note(
+            ctx.style.dim(
+              `run a worker (from a checkout of the repository): AGENTJOBS_URL=${ctx.url} AGENT_ID=${agent.id} WORKER_TOKEN=${agent.worker_token} node --import tsx examples/quickstart-worker.ts`,
+            ),
+          );
+        } else ctx.note(ctx.style.dim('the server runs this agent\'s jobs itself: it needs no worker (docs/model-agents.md)'));
       }
     }),
   );

@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
+import { TOKEN_PREFIX } from '../domain/secrets.js';
 import { resolveOptions } from '../options.js';
 import { dataDirOption, databaseUrlOption, type Io } from './program.js';
 import { runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { formatTime, table } from './format.js';
+import { CliError } from './exit-codes.js';
 
 /**
  * `agentjobs keys create [--tenant NAME]`: run beside the server against the same data dir or database, creates
@@ -57,9 +59,13 @@ export function keysCommand(program: Command, io: Io, setExit: (code: number) =>
   );
 
   withClientOptions(
-    keys.command('revoke').description('revoke an API key at once (requests with it get 401)').argument('<key>', 'key id (key_…)'),
+    keys.command('revoke').description('revoke an API key at once (requests with it get 401)').argument('<key_id>', 'key id (key_…)'),
   ).action(async (keyId: string, flags: ClientFlags) =>
     runClient(io, flags, setExit, async (ctx) => {
+      // The key itself is what people have at hand; it is never sent anywhere it is not needed.
+      if (keyId.startsWith(TOKEN_PREFIX.apiKey)) {
+        throw new CliError(`keys revoke takes the key's id (key_…, as \`agentjobs keys list\` shows), not the key itself`);
+      }
       const key = await ctx.client.revokeKey(keyId);
       if (ctx.json) return ctx.printJson(key);
       ctx.out(`${key.id} revoked at ${formatTime(key.revoked_at)}`);
