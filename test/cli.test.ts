@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NonRetryableError, runWorker, type WorkerHandle } from '../src/sdk/worker.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { createAgent, eventually } from './support/fixtures.js';
+import { claim, createAgent, dispatch, eventually } from './support/fixtures.js';
 import { pooledFetch } from './support/http-client.js';
 import { assertBuilt, cleanEnv, runCli } from './support/cli.js';
 
@@ -111,6 +111,27 @@ describe('the agentjobs CLI', () => {
     const run = await runCli(['dispatch', 'echo', '--objective', 'staffed', '--wait'], env);
     expect(run.code).toBe(0);
     expect(run.stderr).not.toMatch(/no worker of/);
+  });
+
+  it('get shows the progress of running subjobs in the tree', async () => {
+    // A parent held by hand (no worker of its own), with one subjob for the sleeper, which reports 1 % and waits.
+    const holder = await createAgent(server, { name: 'holder' });
+    const root = await dispatch(server, holder.id, { metadata: { case: 'get-progress' } });
+    const [held] = await claim(server, holder);
+    const child = await server.api('POST', `/v1/jobs/${root}/subjobs`, { lease_token: held.lease.token, agent_id: agents.sleeper, brief: { objective: 'nap' } }, { token: holder.token });
+    expect(child.status).toBe(202);
+    await eventually(async () => (await server.api('GET', `/v1/jobs/${child.body.id}`)).body.progress?.percent === 1);
+    const got = await runCli(['get', root], env);
+    expect(got.code).toBe(0);
+    expect(got.stdout).toMatch(new RegExp(`sleeper +running +█?░+ +1% .*${child.body.id}`));
+    expect(got.stdout).toContain('sleeping until cancelled');
+    // Cancel the tree; the hand-held parent confirms as a worker would, with a fail.
+    expect((await runCli(['cancel', root], env)).code).toBe(0);
+    const confirmed = await server.api('POST', `/v1/jobs/${root}/fail`, { lease_token: held.lease.token, error: { message: 'stopped' } }, { token: holder.token });
+    expect(confirmed.status).toBe(200);
+    await eventually(async () => (await server.api('GET', `/v1/jobs/${child.body.id}`)).body.status === 'cancelled');
+    // The other tests list this file's agents.
+    expect((await server.api('DELETE', `/v1/agents/${holder.id}`)).status).toBeLessThan(300);
   });
 
   it('dispatch without --wait prints only the job id, for $(…) in scripts', async () => {

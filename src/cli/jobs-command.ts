@@ -4,7 +4,7 @@ import { JOB_STATUSES, type JobStatus } from '../protocol/jobs.js';
 import { AgentNames, resolveAgent, runClient, wholeNumber, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { exitCodeOfStatus } from './exit-codes.js';
 import { formatAgo, formatDuration, formatTime, formatTokens, headline, table } from './format.js';
-import { renderTree } from './job-tree.js';
+import { renderTree, type NodeLive } from './job-tree.js';
 import type { Io } from './program.js';
 
 /** `agentjobs get <job>`, `agentjobs list`, `agentjobs cancel <job>`. */
@@ -82,6 +82,30 @@ export function jobsCommands(program: Command, io: Io, setExit: (code: number) =
 }
 
 /** The human view of one job. */
+/** Most running subjobs whose progress `get` fetches (one request each) to fill the tree's bars. */
+const PROGRESS_LOOKUPS = 50;
+
+/**
+ * The progress of the tree's running subjobs: the tree's nodes do not carry it (the job object's `subjobs` have
+ * the seed's fields only), so each is read, up to PROGRESS_LOOKUPS of them.
+ */
+async function runningProgress(ctx: ClientContext, job: Job): Promise<Map<string, NodeLive>> {
+  const running: string[] = [];
+  const walk = (nodes: Job['subjobs']) => {
+    for (const node of nodes) {
+      if (node.status === 'running' && running.length < PROGRESS_LOOKUPS) running.push(node.id);
+      walk(node.subjobs);
+    }
+  };
+  walk(job.subjobs);
+  const jobs = await Promise.all(running.map((id) => ctx.client.getJob(id).catch(() => null)));
+  const live = new Map<string, NodeLive>();
+  for (const child of jobs) {
+    if (child?.progress) live.set(child.id, { percent: child.progress.percent ?? null, message: child.progress.message ?? null, startedAt: child.started_at, attempt: child.attempt });
+  }
+  return live;
+}
+
 async function printJob(ctx: ClientContext, job: Job): Promise<void> {
   const { style } = ctx;
   const names = new AgentNames(ctx.client);
@@ -105,7 +129,8 @@ async function printJob(ctx: ClientContext, job: Job): Promise<void> {
   if (job.error) row('error', style.red(`${job.error.code}: ${job.error.message}`));
   if (job.subjobs.length) {
     ctx.out('');
-    for (const line of renderTree(job, { name: (id) => names.name(id), live: new Map(), now: Date.now(), style, elapsed: false })) ctx.out(`  ${line}`);
+    const live = await runningProgress(ctx, job);
+    for (const line of renderTree(job, { name: (id) => names.name(id), live, now: Date.now(), style, elapsed: false })) ctx.out(`  ${line}`);
   }
   if (job.status === 'completed') {
     ctx.out('');
