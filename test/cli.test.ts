@@ -234,6 +234,7 @@ describe('the agentjobs CLI', () => {
     expect(model.code).toBe(0);
     expect(model.stderr).toContain('the server runs this agent\'s jobs itself: it needs no worker');
     expect(model.stderr).not.toContain('run a worker');
+    expect((await runCli(['agents', 'get', 'thinker'], env)).stdout).toMatch(/^ {2}max concurrency none set \(the server's model runtime default per process, 4 unless configured\)$/m);
     const got = await runCli(['agents', 'get', 'writer'], env);
     expect(got.stdout).toMatch(/^ {2}max concurrency 2$/m);
 

@@ -88,7 +88,9 @@ function printAgent(ctx: ClientContext, agent: Agent): void {
   ctx.out(`${style.bold(agent.name)}  ${agent.id}`);
   if (agent.description) row('description', agent.description);
   row('runtime', agent.runtime.type === 'model' ? `model ${agent.runtime.model} at ${agent.runtime.base_url}` : 'worker (pulls jobs over the worker protocol)');
-  row('max concurrency', agent.max_concurrency == null ? 'no limit' : String(agent.max_concurrency));
+  // A model agent without a limit still runs at most the runtime's default per server process.
+  const unset = agent.runtime.type === 'model' ? "none set (the server's model runtime default per process, 4 unless configured)" : 'no limit';
+  row('max concurrency', agent.max_concurrency == null ? unset : String(agent.max_concurrency));
   row('queued', String(agent.counts.queued));
   row('running', String(agent.counts.running));
   row('workers (1 min)', String(agent.counts.workers_seen_last_minute));
