@@ -17,6 +17,7 @@ import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
 import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
 import { startModelRunner } from './runtimes/model/model-runner.js';
+import { makeRuntimeCheck } from './runtimes/model/options.js';
 import { createMetrics } from './http/metrics.js';
 import { dashboardPlugin } from './dashboard/plugin.js';
 
@@ -83,6 +84,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     leaseMs: options.leaseMs,
     validators: new SchemaValidators(),
     checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks, resolver: options.resolver }),
+    checkRuntime: makeRuntimeCheck(options.modelRuntime),
     shutdown: shutdown.signal,
   };
 

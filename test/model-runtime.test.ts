@@ -1,8 +1,12 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWorker } from '../src/sdk/worker.js';
 import type { ModelRuntimeOptions } from '../src/runtimes/model/options.js';
-import { ENGINES } from './support/engines.js';
+import { startServer } from '../src/server.js';
+import { dropDatabase, ENGINES, engineOptions } from './support/engines.js';
 import { call, startTestServer, type TestServer } from './support/server.js';
 import { createAgent, dispatch, eventually } from './support/fixtures.js';
 import { startFakeModel, type FakeModel, type FakeReply, type FakeStep } from './support/fake-model.js';
@@ -319,6 +323,38 @@ for (const engine of ENGINES) {
       expect(fake.requests.every((r) => r.closedByClient)).toBe(true);
     });
 
+    it('fails the jobs of an agent whose api_key_env the operator stopped allowing after it was made', async () => {
+      const fake = await fakeModel([{ content: 'never asked' }]);
+      const dataDir = mkdtempSync(join(tmpdir(), 'agentjobs-narrowed-'));
+      const store = await engineOptions(engine, dataDir);
+      const base = { port: 0, host: '127.0.0.1', dataDir, announce: () => {}, ...store };
+      const silent = pino({ level: 'silent' });
+      try {
+        const wide = await startServer({ ...base, modelRuntime: { ...MODEL_OPTIONS, apiKeyEnvNames: ['*_API_KEY', 'LEGACY_TOKEN'] } }, silent);
+        const key = wide.firstKey!;
+        const runtime = { type: 'model', base_url: fake.url, model: 'test-model', api_key_env: 'LEGACY_TOKEN' };
+        const agent = await call(wide.url, 'POST', '/v1/agents', { name: 'legacy', runtime }, { token: key });
+        expect(agent.status).toBe(201);
+        await wide.close();
+        const narrow = await startServer({ ...base, modelRuntime: MODEL_OPTIONS }, silent);
+        try {
+          const job = await call(narrow.url, 'POST', '/v1/jobs', { agent_id: agent.body.id, brief: { objective: 'x' } }, { token: key });
+          const done = await eventually(async () => {
+            const res = await call(narrow.url, 'GET', `/v1/jobs/${job.body.id}`, undefined, { token: key });
+            return TERMINAL.includes(res.body.status) ? res.body : null;
+          }, 15_000);
+          expect(done.error.code).toBe('model_config_error');
+          expect(done.error.message).toContain("runtime.api_key_env names 'LEGACY_TOKEN'");
+          expect(fake.requests).toHaveLength(0);
+        } finally {
+          await narrow.close();
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+        if (store.databaseUrl) await dropDatabase(store.databaseUrl);
+      }
+    });
+
     it('reads the API key from the variable the agent names, and fails clearly when it is missing or not allowed', async () => {
       const fake = await fakeModel([{ content: 'hello from a keyless endpoint' }]);
       const missing = await dispatch(server, (await modelAgent(fake, { api_key_env: 'MISSING_API_KEY' })).id, { brief: { objective: 'x' } });
@@ -326,10 +362,16 @@ for (const engine of ENGINES) {
       expect(missingJob.error.code).toBe('model_api_key_missing');
       expect(missingJob.error.message).toContain('MISSING_API_KEY');
 
-      const secret = await dispatch(server, (await modelAgent(fake, { api_key_env: 'DATABASE_URL' })).id, { brief: { objective: 'x' } });
-      const secretJob = await finished(secret);
-      expect(secretJob.error.code).toBe('model_config_error');
-      expect(secretJob.error.message).toContain('DATABASE_URL');
+      // A variable the server does not hand out is refused when the agent is made, or changed, not at every job.
+      const runtime = { type: 'model', base_url: fake.url, model: 'test-model', api_key_env: 'DATABASE_URL' };
+      const secret = await server.api('POST', '/v1/agents', { name: 'secretive', runtime });
+      expect(secret.status).toBe(400);
+      expect(secret.body.error.code).toBe('invalid_request');
+      expect(secret.body.error.message).toContain("runtime.api_key_env names 'DATABASE_URL', which this server does not hand out as an API key: it allows *_API_KEY");
+      const allowed = await modelAgent(fake);
+      const changed = await server.api('PATCH', `/v1/agents/${allowed.id}`, { runtime });
+      expect(changed.status).toBe(400);
+      expect(changed.body.error.message).toContain("runtime.api_key_env names 'DATABASE_URL'");
       expect(fake.requests).toHaveLength(0);
 
       // No api_key_env (Ollama, vLLM): no Authorization header at all.

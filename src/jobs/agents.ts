@@ -29,6 +29,7 @@ export async function createAgent(
   input: CreateAgentRequest,
   idempotencyKey: string | null,
 ): Promise<StoredResponse> {
+  if (input.runtime) ctx.checkRuntime(input.runtime);
   return ctx.store.write((tx) =>
     idempotent(tx, principal.tenantId, idempotencyKey ? { key: idempotencyKey, scope: 'POST /v1/agents', body: input } : null, async () => {
       const agent: AgentRow = {
@@ -73,6 +74,7 @@ export async function listAgentsJson(ctx: JobsContext, principal: Principal, que
 
 /** `PATCH /v1/agents/{id}`: changes only the fields given. */
 export async function updateAgentJson(ctx: JobsContext, principal: Principal, agentId: string, input: UpdateAgentRequest): Promise<string> {
+  if (input.runtime) ctx.checkRuntime(input.runtime);
   return ctx.store.write(async (tx) => {
     const agent = await requireAgent(tx, principal, agentId, true);
     const patch: Partial<AgentRow> = {};

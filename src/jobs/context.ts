@@ -1,3 +1,4 @@
+import type { Runtime } from '../protocol/agents.js';
 import type { Limits } from '../domain/limits.js';
 import type { Store } from '../store/store.js';
 import type { SchemaValidators } from './schema-validators.js';
@@ -13,6 +14,11 @@ export interface DispatchUrlCheck {
   (url: string): Promise<void>;
 }
 
+/** Checks an agent's runtime when it is created or changed; throws a JobsError for one this server would not run. */
+export interface RuntimeCheck {
+  (runtime: Runtime): void;
+}
+
 /** What every use case needs, resolved once by the composition root. */
 export interface JobsContext {
   readonly store: Store;
@@ -21,6 +27,7 @@ export interface JobsContext {
   readonly leaseMs: number;
   readonly validators: SchemaValidators;
   readonly checkObserverUrl: DispatchUrlCheck;
+  readonly checkRuntime: RuntimeCheck;
   /** Aborted when the server shuts down: long polls end at once. */
   readonly shutdown: AbortSignal;
 }

@@ -10,7 +10,7 @@ import { completeJob } from '../../jobs/complete-job.js';
 import { failJob } from '../../jobs/fail-job.js';
 import { runAgentLoop, type ModelRuntimeConfig } from './agent-loop.js';
 import { ModelRunError, RunStopped } from './errors.js';
-import { apiKeyEnvAllowed, type ResolvedModelRuntimeOptions } from './options.js';
+import { apiKeyEnvAllowed, apiKeyEnvRefusal, type ResolvedModelRuntimeOptions } from './options.js';
 import { openAiProvider } from './provider.js';
 import { RunLease } from './run-lease.js';
 import { JobTools } from './tools.js';
@@ -106,10 +106,8 @@ function apiKeyOf(runtime: ModelRuntimeConfig, options: ResolvedModelRuntimeOpti
   const name = runtime.api_key_env;
   if (name == null) return null;
   if (!apiKeyEnvAllowed(name, options.apiKeyEnvNames)) {
-    throw new ModelRunError(
-      JOB_ERROR_CODES.modelConfigError,
-      `runtime.api_key_env names '${name}', which this server does not hand out as an API key: it allows ${options.apiKeyEnvNames.join(', ')} (the server's modelRuntime.apiKeyEnvNames option). Rename the variable or ask the operator to allow it.`,
-    );
+    // Refused when the agent was made; reached when the operator narrowed the list since.
+    throw new ModelRunError(JOB_ERROR_CODES.modelConfigError, apiKeyEnvRefusal(name, options.apiKeyEnvNames));
   }
   const key = options.env[name];
   if (!key) {

@@ -1,4 +1,6 @@
 import type { Millis } from '../../domain/time.js';
+import { JobsError } from '../../domain/jobs-error.js';
+import type { RuntimeCheck } from '../../jobs/context.js';
 
 /**
  * Options of the model runtime (the loop that runs agents of runtime `{"type": "model"}` inside the server).
@@ -67,6 +69,24 @@ export function resolveModelRuntimeOptions(options: ModelRuntimeOptions = {}): R
     if (!(resolved[key] > 0)) throw new Error(`modelRuntime.${key} must be a positive number of milliseconds`);
   }
   return Object.freeze(resolved);
+}
+
+/**
+ * The composition root's check of an agent's runtime: a model agent whose `api_key_env` this server would never
+ * hand out is refused with 400 when it is created or changed, instead of failing every job later.
+ */
+export function makeRuntimeCheck(options: ResolvedModelRuntimeOptions): RuntimeCheck {
+  return (runtime) => {
+    if (runtime.type !== 'model' || runtime.api_key_env == null) return;
+    if (!apiKeyEnvAllowed(runtime.api_key_env, options.apiKeyEnvNames)) {
+      throw new JobsError('invalid_request', apiKeyEnvRefusal(runtime.api_key_env, options.apiKeyEnvNames));
+    }
+  };
+}
+
+/** Why `runtime.api_key_env` may not name `name` on this server, and what to do: for a 400 at creation and a failed job. */
+export function apiKeyEnvRefusal(name: string, patterns: readonly string[]): string {
+  return `runtime.api_key_env names '${name}', which this server does not hand out as an API key: it allows ${patterns.join(', ')} (the server's modelRuntime.apiKeyEnvNames option). Rename the variable or ask the operator to allow it.`;
 }
 
 /** True when `name` is one of the allowed variable names (`*` in a pattern matches any run of characters). */
