@@ -93,7 +93,11 @@ for (const engine of ENGINES) {
       }, 20_000);
       // Nothing but our messages arrived, each under its own stable id, and nothing was lost.
       expect([...hook.byId().keys()].every((k) => messageIds.has(k))).toBe(true);
-      const log = await s.api('GET', `/v1/jobs/${ids[0]}/deliveries`);
+      // The receiver counts a message as its answer leaves; the server records the attempt a moment later.
+      const log = await eventually(async () => {
+        const res = await s.api('GET', `/v1/jobs/${ids[0]}/deliveries`);
+        return res.body.data.every((m: any) => m.status === 'delivered') ? res : null;
+      });
       for (const message of log.body.data) {
         expect(message.status).toBe('delivered');
         expect(message.attempts.length).toBeGreaterThan(1);
