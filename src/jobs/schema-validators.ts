@@ -20,6 +20,9 @@ export function createAjv(options: Options): Ajv {
  * text, so that the thousandth dispatch with the same schema costs a map lookup, not a compile.
  * Schemas never load anything remote: Ajv is given no `loadSchema`.
  */
+/** The meta-schema `$schema` may name: the dialect this server compiles. */
+const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
 export class SchemaValidators {
   private readonly ajv: Ajv2020;
   // Oldest first out: simpler than least-recently-used, and the hot schemas are compiled again at once.
@@ -61,8 +64,17 @@ export class SchemaValidators {
     if (error.missingRef) {
       return `brief.output_schema has a $ref that does not resolve: ${JSON.stringify(error.missingRef)} (define it under $defs; remote schemas are never loaded).`;
     }
-    if (!this.ajv.validateSchema(schema as object) && this.ajv.errors?.length) {
-      return describeFirst(this.ajv.errors, { name: under('brief.output_schema') }) + suffix;
+    const dialect = (schema as { $schema?: unknown } | null)?.$schema;
+    if (dialect !== undefined && dialect !== DRAFT_2020_12) {
+      // validateSchema throws here (no such meta-schema): say what to send instead.
+      return `brief.output_schema.$schema is ${JSON.stringify(dialect)}; this server checks JSON Schema draft 2020-12: remove $schema or set it to "${DRAFT_2020_12}".`;
+    }
+    try {
+      if (!this.ajv.validateSchema(schema as object) && this.ajv.errors?.length) {
+        return describeFirst(this.ajv.errors, { name: under('brief.output_schema') }) + suffix;
+      }
+    } catch {
+      // Whatever else the meta-schema check cannot take: the compile error below still says why.
     }
     return `brief.output_schema is not a valid JSON Schema (draft 2020-12): ${error.message}`;
   }
