@@ -38,7 +38,12 @@ if (!Number.isInteger(port) || port <= 0) {
 const ulid = monotonicFactory();
 
 const sqliteFlag = process.argv.indexOf('--sqlite');
-const store = sqliteFlag > 0 ? groupCommit(process.argv[sqliteFlag + 1]) : undefined;
+const sqliteFile = sqliteFlag > 0 ? process.argv[sqliteFlag + 1] : undefined;
+if (sqliteFlag > 0 && !sqliteFile) {
+  console.error('usage: fastify-bare-server.mjs --port <port> [--sqlite <file>]');
+  process.exit(2);
+}
+const store = sqliteFile ? groupCommit(sqliteFile) : undefined;
 
 /**
  * A durable store at its simplest: one table, one insert per job, and every insert queued during one turn of
@@ -51,18 +56,23 @@ function groupCommit(file) {
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, brief TEXT NOT NULL, created_at INTEGER NOT NULL)');
   const insert = db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at) VALUES (?, ?, ?, ?)');
-  /** @type {Array<{ row: unknown[]; done: () => void }>} */
+  /** @type {Array<{ row: unknown[]; resolve: (value: undefined) => void; reject: (error: unknown) => void }>} */
   let queue = [];
   const flush = () => {
     const batch = queue;
     queue = [];
-    db.transaction(() => batch.forEach((write) => insert.run(...write.row)))();
-    batch.forEach((write) => write.done());
+    try {
+      db.transaction(() => batch.forEach((write) => insert.run(...write.row)))();
+    } catch (error) {
+      // A failed commit (disk full…) fails its requests (500), not the process.
+      return batch.forEach((write) => write.reject(error));
+    }
+    batch.forEach((write) => write.resolve(undefined));
   };
   /** @param {unknown[]} row */
   return (row) =>
-    new Promise((resolve) => {
-      if (queue.push({ row, done: () => resolve(undefined) }) === 1) setImmediate(flush);
+    new Promise((resolve, reject) => {
+      if (queue.push({ row, resolve, reject }) === 1) setImmediate(flush);
     });
 }
 

@@ -86,7 +86,8 @@ export function makeRuntimeCheck(options: ResolvedModelRuntimeOptions): RuntimeC
 
 /** Why `runtime.api_key_env` may not name `name` on this server, and what to do: for a 400 at creation and a failed job. */
 export function apiKeyEnvRefusal(name: string, patterns: readonly string[]): string {
-  return `runtime.api_key_env names '${name}', which this server does not hand out as an API key: it allows ${patterns.join(', ')} (the server's modelRuntime.apiKeyEnvNames option). Rename the variable or ask the operator to allow it.`;
+  const allowed = patterns.length > 0 ? `it allows ${patterns.join(', ')}` : 'it allows none';
+  return `runtime.api_key_env names '${name}', which this server does not hand out as an API key: ${allowed} (the server's modelRuntime.apiKeyEnvNames option). Rename the variable or ask the operator to allow it.`;
 }
 
 /** True when `name` is one of the allowed variable names (`*` in a pattern matches any run of characters). */
