@@ -110,6 +110,17 @@ for (const engine of ENGINES) {
       for (const query of ['metadata[count]=2', 'metadata[flag]=1', 'metadata[tag]=%22x%20y%22', 'metadata[none]=null', 'metadata[absent]=x']) expect(await find(query), query).toEqual([]);
     });
 
+    it('filters by metadata keys that hold quotes, backslashes and dots', async () => {
+      const odd = await createAgent(server, { name: 'odd-keys' });
+      const id = await dispatch(server, odd.id, { metadata: { 'say "hi"': 'a', 'back\\slash': 'b', 'v1.2': 'c' } });
+      const find = async (key: string, value: string) =>
+        (await server.api('GET', `/v1/jobs?agent_id=${odd.id}&${encodeURIComponent(`metadata[${key}]`)}=${value}`)).body.data.map((j: any) => j.id);
+      expect(await find('say "hi"', 'a')).toEqual([id]);
+      expect(await find('back\\slash', 'b')).toEqual([id]);
+      expect(await find('v1.2', 'c')).toEqual([id]);
+      expect(await find('say "hi"', 'b')).toEqual([]);
+    });
+
     it('replays a dispatch with the same Idempotency-Key and refuses the key with another body', async () => {
       const body = { agent_id: agent.id, brief: { objective: 'once' } };
       const first = await server.api('POST', '/v1/jobs', body, { headers: { 'idempotency-key': 'k-1' } });

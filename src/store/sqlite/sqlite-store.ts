@@ -25,7 +25,8 @@ const dialect: Dialect = {
   // The value as PostgreSQL's `->>` gives it: a string unquoted, any other scalar as its JSON text (`1`, `true`),
   // null as NULL. `json_extract` alone would give true as 1 and compare numbers as numbers, not text.
   jsonText: (column) =>
-    `(SELECT CASE WHEN v = 'null' THEN NULL WHEN v LIKE '"%' THEN v ->> '$' ELSE v END FROM (SELECT ${column} -> ('$."' || ? || '"') AS v))`,
+    // The key is quoted in the JSON path, its backslashes and double quotes escaped (`$."a\"b"` is the key a"b).
+    `(SELECT CASE WHEN v = 'null' THEN NULL WHEN v LIKE '"%' THEN v ->> '$' ELSE v END FROM (SELECT ${column} -> ('$."' || replace(replace(?, '\\', '\\\\'), '"', '\\"') || '"') AS v))`,
 };
 
 interface BatchResult {
