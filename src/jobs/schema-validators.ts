@@ -8,6 +8,9 @@ import { describeFirst, under } from './schema-errors.js';
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped in the module object.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
+/** The meta-schema `$schema` may name (with or without a final `#`): the dialect this server compiles. */
+const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
 /** An Ajv instance (draft-07, for our own wire schemas) with the standard string formats. */
 export function createAjv(options: Options): Ajv {
   const ajv = new Ajv(options);
@@ -20,9 +23,6 @@ export function createAjv(options: Options): Ajv {
  * text, so that the thousandth dispatch with the same schema costs a map lookup, not a compile.
  * Schemas never load anything remote: Ajv is given no `loadSchema`.
  */
-/** The meta-schema `$schema` may name: the dialect this server compiles. */
-const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
-
 export class SchemaValidators {
   private readonly ajv: Ajv2020;
   // Oldest first out: simpler than least-recently-used, and the hot schemas are compiled again at once.
@@ -65,7 +65,7 @@ export class SchemaValidators {
       return `brief.output_schema has a $ref that does not resolve: ${JSON.stringify(error.missingRef)} (define it under $defs; remote schemas are never loaded).`;
     }
     const dialect = (schema as { $schema?: unknown } | null)?.$schema;
-    if (dialect !== undefined && dialect !== DRAFT_2020_12) {
+    if (dialect !== undefined && dialect !== DRAFT_2020_12 && dialect !== `${DRAFT_2020_12}#`) {
       // validateSchema throws here (no such meta-schema): say what to send instead.
       return `brief.output_schema.$schema is ${JSON.stringify(dialect)}; this server checks JSON Schema draft 2020-12: remove $schema or set it to "${DRAFT_2020_12}".`;
     }

