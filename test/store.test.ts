@@ -6,6 +6,7 @@ import { resolveOptions } from '../src/options.js';
 import { openStore } from '../src/server.js';
 import type { Store } from '../src/store/store.js';
 import { getTenantByName, insertTenant } from '../src/store/repo/auth-repo.js';
+import { insertAgent, isLiveAgent, updateAgent } from '../src/store/repo/agents-repo.js';
 import { ENGINES, dropDatabase, engineOptions, type Engine } from './support/engines.js';
 
 /** Opens `count` stores on one fresh database (one SQLite file, or one PostgreSQL database), not yet migrated. */
@@ -82,6 +83,49 @@ for (const engine of ENGINES) {
           (await Promise.all(['batch-a', 'batch-b', 'batch-c', 'batch-d'].map((n) => getTenantByName(tx, n)))).map((t) => t?.name ?? null),
         );
         expect(names).toEqual(['batch-a', null, null, 'batch-d']);
+      });
+
+      it('shares what a write read with the later writes of its batch, and forgets it on change or rollback', async () => {
+        const owner = tenant('memo', await store.now());
+        const agentId = 'agt_memo0000000000000000000000';
+        await store.write(async (tx) => {
+          await insertTenant(tx, owner);
+          await insertAgent(tx, {
+            id: agentId,
+            tenant_id: owner.id,
+            name: 'memo',
+            description: null,
+            runtime: '{"type":"worker"}',
+            max_concurrency: null,
+            last_seen_at: null,
+            created_at: tx.now,
+            updated_at: tx.now,
+            deleted_at: null,
+          });
+        });
+        // One batch: the first write learns the agent is live, the second deletes it, the third must not be told
+        // it is still live; a write that rolls back takes what it remembered with it.
+        const results = await Promise.allSettled([
+          store.write((tx) => isLiveAgent(tx, owner.id, agentId)),
+          store.write(async (tx) => {
+            tx.memo.set('rolled-back', true);
+            throw new Error('rolled back');
+          }),
+          store.write(async (tx) => [tx.memo.has('rolled-back'), await isLiveAgent(tx, owner.id, agentId)]),
+          store.write((tx) => isLiveAgent(tx, 'ten_someone_else', agentId)),
+          store.write(async (tx) => {
+            await updateAgent(tx, agentId, { deleted_at: tx.now });
+          }),
+          store.write((tx) => isLiveAgent(tx, owner.id, agentId)),
+        ]);
+        expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual([
+          true,
+          'rejected',
+          [false, true],
+          false,
+          undefined,
+          false,
+        ]);
       });
 
       it('runs a following write in the transaction of the write that notifies, and never a withdrawn one', async () => {

@@ -1,11 +1,21 @@
 /** Milliseconds since the Unix epoch; every time inside the server is one of these. */
 export type Millis = number;
 
+// The last time formatted: the writes of one group commit share their transaction's time, and their answers
+// format it once.
+let lastMs: Millis = Number.NaN;
+let lastIso = '';
+
 /** RFC 3339 UTC with milliseconds, or null. */
 export function iso(ms: Millis): string;
 export function iso(ms: Millis | null | undefined): string | null;
 export function iso(ms: Millis | null | undefined): string | null {
-  return ms == null ? null : new Date(ms).toISOString();
+  if (ms == null) return null;
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 /** Parses an RFC 3339 timestamp into milliseconds, or returns null when it is not one. */

@@ -6,7 +6,7 @@ import { byteLength } from '../domain/json.js';
 import { newId } from '../domain/ids.js';
 import { iso } from '../domain/time.js';
 import type { JobRow, StoredObserver } from '../store/rows.js';
-import { getAgent } from '../store/repo/agents-repo.js';
+import { isLiveAgent } from '../store/repo/agents-repo.js';
 import { incrementChildCount, insertJob } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import { appendEvent } from './append-event.js';
@@ -134,8 +134,8 @@ async function insertNewJob(
   parent: JobRow | null,
   onParentEnd: 'cancel' | 'continue',
 ): Promise<JobRow> {
-  const agent = await getAgent(tx, tenantId, prepared.agentId);
-  if (!agent) throw notFound('agent', prepared.agentId);
+  const agentId = prepared.agentId;
+  if (!(await isLiveAgent(tx, tenantId, agentId))) throw notFound('agent', agentId);
   const id = newId('job', tx.now);
   const resolved = resolveLimits(prepared.brief.constraints, parent, limits, tx.now);
   const brief = resolved.constraints === prepared.brief.constraints ? prepared.brief : { ...prepared.brief, constraints: resolved.constraints };
@@ -146,7 +146,7 @@ async function insertNewJob(
   const job: JobRow = {
     id,
     tenant_id: tenantId,
-    agent_id: agent.id,
+    agent_id: agentId,
     status: 'queued',
     brief: JSON.stringify(brief),
     metadata: prepared.metadata,
@@ -189,7 +189,7 @@ async function insertNewJob(
   job.timer_at = timerAt(job);
   await insertJob(tx, job);
   await appendEvent(tx, job, 'job.queued', { status: 'queued', attempt: 1 }, parent ? undefined : 1);
-  tx.notify('agent', agent.id);
+  tx.notify('agent', agentId);
   if (job.timer_at != null) tx.notify('timer', '');
   return job;
 }

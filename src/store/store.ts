@@ -41,6 +41,12 @@ export interface Tx {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Queues a wake-up, sent once after this transaction commits (never if it rolls back). */
   notify(channel: Channel, key: string): void;
+  /**
+   * Facts read earlier in this transaction, shared by every write of its group commit, so that a batch of
+   * dispatches to one agent reads the agent once. A repo function that remembers a fact here forgets it when
+   * it changes what the fact says; the store empties the map whenever a write of the batch is rolled back.
+   */
+  readonly memo: Map<string, unknown>;
 }
 
 /** A write registered with {@link Store.follow}. */

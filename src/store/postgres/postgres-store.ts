@@ -286,6 +286,7 @@ export class PostgresStore implements Store {
     const again: PendingWrite[] = [];
     const notes = new Map<Channel, Set<string>>();
     const single = batch.length === 1;
+    const memo = new Map<string, unknown>();
     let drop = false;
     let committing = false;
     try {
@@ -323,7 +324,7 @@ export class PostgresStore implements Store {
         let value: unknown;
         let ok: boolean;
         try {
-          value = await write.fn(this.makeTx(client, now, state, mine));
+          value = await write.fn(this.makeTx(client, now, state, mine, memo));
           // A statement failed but `fn` went on: PostgreSQL has aborted the (sub)transaction all the same.
           ok = state.failure == null;
           if (!ok) value = state.error;
@@ -339,6 +340,7 @@ export class PostgresStore implements Store {
           outcomes.push({ write, ok, value });
           continue;
         }
+        memo.clear();
         if (single) {
           await client.query('ROLLBACK');
           rolledBack = true;
@@ -412,7 +414,13 @@ export class PostgresStore implements Store {
 
   // ---- statements ---------------------------------------------------------------------------------------
 
-  private makeTx(client: pg.PoolClient, now: Millis, state: WorkState, notes: Map<Channel, Set<string>> | null): Tx {
+  private makeTx(
+    client: pg.PoolClient,
+    now: Millis,
+    state: WorkState,
+    notes: Map<Channel, Set<string>> | null,
+    memo = new Map<string, unknown>(),
+  ): Tx {
     // One connection runs one statement at a time. Statements a use case starts together (Promise.all) are
     // chained here rather than left to the driver's own queue, which pg deprecates.
     let tail: Promise<unknown> = Promise.resolve();
@@ -437,6 +445,7 @@ export class PostgresStore implements Store {
     return {
       now,
       dialect,
+      memo,
       all: async <T>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows as T[],
       get: async <T>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows[0] as T | undefined,
       run: async (sql: string, params?: readonly unknown[]) => (await query(sql, params)).rowCount ?? 0,

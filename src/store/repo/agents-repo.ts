@@ -16,6 +16,23 @@ export function getAgent(tx: Tx, tenantId: string, id: string, lock = false): Pr
 }
 
 /**
+ * Whether this tenant has a live (not deleted) agent with this id. The answer is kept for the rest of the
+ * transaction (`tx.memo`), so that a group commit of many dispatches to one agent reads its row once;
+ * {@link updateAgent} forgets it.
+ */
+export async function isLiveAgent(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+  const key = liveAgentKey(id);
+  if (tx.memo.get(key) === tenantId) return true;
+  const row = await tx.get('SELECT 1 AS live FROM agents WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL', [id, tenantId]);
+  if (row) tx.memo.set(key, tenantId);
+  return row !== undefined;
+}
+
+function liveAgentKey(id: string): string {
+  return `live-agent:${id}`;
+}
+
+/**
  * The live agents of every tenant whose runtime has this `type` (`model`: the agents the server runs itself).
  * Across tenants on purpose: only the model runtime calls it, to know which agents to claim jobs for. The
  * runtime column is JSON text, so the type is read through the dialect's JSON accessor.
@@ -37,6 +54,7 @@ export function listAgents(tx: Tx, tenantId: string, limit: number, beforeId: st
 
 /** Changes the given columns of an agent. */
 export function updateAgent(tx: Tx, id: string, patch: Partial<AgentRow>): Promise<number> {
+  tx.memo.delete(liveAgentKey(id));
   return updateRow(tx, 'agents', id, { ...patch, updated_at: tx.now });
 }
 

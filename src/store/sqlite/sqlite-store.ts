@@ -216,6 +216,7 @@ export class SqliteStore implements Store {
     const outcomes: Array<{ ok: boolean; value: unknown }> = [];
     this.db.exec('BEGIN IMMEDIATE');
     const now = this.clock();
+    const memo = new Map<string, unknown>();
     for (const write of batch) {
       const mine = new Map<string, [Channel, string]>();
       // A lone write needs no savepoint: if it fails, the whole transaction is its own. (A write that follows it,
@@ -223,7 +224,7 @@ export class SqliteStore implements Store {
       const savepoints = careful && batch.length > 1;
       if (savepoints) this.db.exec('SAVEPOINT w');
       try {
-        const value = await write.fn(this.makeTx(now, mine));
+        const value = await write.fn(this.makeTx(now, mine, memo));
         if (savepoints) this.db.exec('RELEASE w');
         for (const [k, v] of mine) {
           notes.set(k, v);
@@ -241,6 +242,7 @@ export class SqliteStore implements Store {
           return null;
         }
         this.db.exec(savepoints ? 'ROLLBACK TO w; RELEASE w' : 'ROLLBACK');
+        memo.clear();
         outcomes.push({ ok: false, value: error });
         if (!savepoints) break;
       }
@@ -258,10 +260,11 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  private makeTx(now: Millis, notes: Map<string, [Channel, string]> | null): Tx {
+  private makeTx(now: Millis, notes: Map<string, [Channel, string]> | null, memo = new Map<string, unknown>()): Tx {
     return {
       now,
       dialect,
+      memo,
       all: async <T>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...params) as T[],
       get: async <T>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).get(...params) as T | undefined,
       run: async (sql: string, params: readonly unknown[] = []) => this.prepare(sql).run(...params).changes,
