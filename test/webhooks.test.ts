@@ -166,18 +166,25 @@ for (const engine of ENGINES) {
       expect(new Set(hook.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([failed.id]));
     });
 
-    it('signs with the old and the new secret during a rotation', async () => {
+    it('signs with the old and the new secret from the first delivery after a rotation', async () => {
       const s = await server();
       const hook = await receiver();
       const agent = await createAgent(s);
+      const observers = [{ type: 'webhook', url: hook.url, events: ['running'] }];
       const old = (await s.api('GET', '/v1/webhook-secret')).body.secret;
+      // A delivery before the rotation: the delivery loop now holds the tenant's secrets in memory.
+      await dispatch(s, agent.id, { observers });
+      await claim(s, agent);
+      await eventually(() => hook.received.length === 1);
+      expect(hook.received[0].headers['webhook-signature'].split(' ')).toHaveLength(1);
       const rotated = (await s.api('POST', '/v1/webhook-secret/rotate')).body;
       expect(rotated.secret).not.toBe(old);
       expect(rotated.previous_secret_expires_at).not.toBeNull();
-      await dispatch(s, agent.id, { observers: [{ type: 'webhook', url: hook.url, events: ['running'] }] });
+      // At once, not once the copy in memory has aged: a receiver that switched already must verify it.
+      await dispatch(s, agent.id, { observers });
       await claim(s, agent);
-      await eventually(() => hook.received.length === 1);
-      const [r] = hook.received;
+      await eventually(() => hook.received.length === 2);
+      const r = hook.received[1];
       expect(r.headers['webhook-signature'].split(' ')).toHaveLength(2);
       expect(new Webhook(old).verify(r.body, r.headers)).toBeTruthy();
       expect(new Webhook(rotated.secret).verify(r.body, r.headers)).toBeTruthy();

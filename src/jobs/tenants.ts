@@ -100,6 +100,8 @@ export async function rotateWebhookSecret(ctx: JobsContext, principal: Principal
       webhook_secret_previous_until: tx.now + SECRET_OVERLAP_MS,
     };
     await updateTenant(tx, tenant.id, patch);
+    // Delivery loops (in every process) drop their copy of the secrets: the next message is signed with both.
+    tx.notify('secrets', tenant.id);
     return secretView({ ...tenant, ...patch }, tx.now);
   });
 }

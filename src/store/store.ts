@@ -13,8 +13,10 @@ export type Channel =
   | 'outbox'
   /** A job got an earlier timer than the sweeper may know about. Key: ''. */
   | 'timer'
-  /** A credential was revoked; cached authentications must be dropped. Key: the token hash. */
-  | 'revoked';
+  /** A credential was revoked; cached authentications must be dropped. Key: the token hash, or '*' for all. */
+  | 'revoked'
+  /** A tenant's webhook signing secrets changed; cached copies must be dropped. Key: the tenant id, or '*' for all. */
+  | 'secrets';
 
 /** The dialect differences that shared SQL must spell differently on each engine. */
 export interface Dialect {

@@ -42,6 +42,8 @@ const MAX_SLEEP_MS = 1000;
 const CLAIM_BATCH = 200;
 /** An endpoint keeps up to this many times its limit in hand (in flight and queued), see `room`. */
 const HAND = 4;
+/** How long a tenant's signing secrets are kept in memory at most (a rotation drops them at once). */
+const TENANT_CACHE_MS = 5000;
 /** Observers this process saw answer 410 Gone, remembered so that their messages already claimed are not sent. */
 const GONE_REMEMBERED = 10_000;
 
@@ -72,6 +74,13 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   const gone = new BoundedMap<string, true>(GONE_REMEMBERED);
   const observerKey = (message: MessageRow) => `${message.observer_job_id} ${message.url}`;
   const tenants = new Map<string, { row: TenantRow; at: number }>();
+  // Bumped by every rotation heard: a read of a tenant that a rotation overtook is not kept.
+  let secretsVersion = 0;
+  const unlistenSecrets = store.listen('secrets', (tenantId) => {
+    secretsVersion++;
+    if (tenantId === '*') tenants.clear();
+    else tenants.delete(tenantId);
+  });
   let inFlight = 0;
   let stopped = false;
   let loop: BackgroundLoop | null = null;
@@ -91,11 +100,14 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
 
   const secretsFor = async (message: MessageRow, now: number): Promise<string[]> => {
     if (message.secret) return [message.secret];
+    // The tenant's secrets change only on rotation, which drops this copy at once (a `secrets` wake-up, from any
+    // process); the copy is read again after a few seconds all the same, should such a wake-up be missed.
     const cached = tenants.get(message.tenant_id);
-    // The tenant's secrets change only on rotation; a short cache spares a read per message.
-    const row = cached && now - cached.at < 5000 ? cached.row : await store.read((tx) => getTenant(tx, message.tenant_id));
+    if (cached && now - cached.at < TENANT_CACHE_MS) return signingSecrets(cached.row, now);
+    const version = secretsVersion;
+    const row = await store.read((tx) => getTenant(tx, message.tenant_id));
     if (!row) return [];
-    tenants.set(message.tenant_id, { row, at: now });
+    if (version === secretsVersion) tenants.set(message.tenant_id, { row, at: now });
     return signingSecrets(row, now);
   };
 
@@ -205,6 +217,7 @@ export function startDeliveryLoop(options: DeliveryLoopOptions): { stop(): Promi
   return {
     stop: async () => {
       stopped = true;
+      unlistenSecrets();
       await loop!.stop();
       // In-flight sends finish (each bounded by the timeout); queued ones are due again when their claim lapses.
       await sender.close();

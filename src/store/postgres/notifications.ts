@@ -8,6 +8,7 @@ export const PG_CHANNELS: Readonly<Record<Channel, string>> = Object.freeze({
   outbox: 'agentjobs_outbox',
   timer: 'agentjobs_timer',
   revoked: 'agentjobs_revoked',
+  secrets: 'agentjobs_secrets',
 });
 
 const BY_PG_CHANNEL = new Map(Object.entries(PG_CHANNELS).map(([ours, theirs]) => [theirs, ours as Channel]));

@@ -496,8 +496,9 @@ export class PostgresStore implements Store {
 
   /**
    * Runs when LISTEN is (re-)established. Notifications sent while no connection listened are lost; waking the
-   * timer and delivery loops and every agent with queued jobs lets waiting claims and loops look again. (Event
-   * streams look again on their own at every keep-alive.)
+   * timer and delivery loops and every agent with queued jobs lets waiting claims and loops look again, and
+   * cached credentials and signing secrets are dropped, as a revocation or rotation may have been missed.
+   * (Event streams look again on their own at every keep-alive.)
    */
   private async catchUp(): Promise<void> {
     if (this.closed) return;
@@ -507,6 +508,8 @@ export class PostgresStore implements Store {
       );
       this.bus.emit('timer', '');
       this.bus.emit('outbox', '');
+      this.bus.emit('revoked', '*');
+      this.bus.emit('secrets', '*');
       for (const row of rows) this.bus.emit('agent', row.agent_id);
     } catch (error) {
       // Before the first migration there is no jobs table yet; nothing can have been missed then.
