@@ -63,6 +63,27 @@ for (const engine of ENGINES) {
       expect((await eventTypes(server, id)).filter((t) => t === 'job.completed')).toHaveLength(1);
     });
 
+    it("answers 404 to a worker token on another agent's job, as for a job that does not exist", async () => {
+      const agent = await createAgent(server);
+      const id = await dispatch(server, agent.id);
+      const [held] = await claim(server, agent);
+      const other = await createAgent(server);
+      const token = held.lease.token;
+      for (const [route, body] of [
+        ['complete', { lease_token: token, result: 'A' }],
+        ['fail', { lease_token: token, error: { message: 'x' } }],
+        ['heartbeat', { lease_token: token }],
+        ['subjobs', { lease_token: token, agent_id: other.id, brief: { objective: 'x' } }],
+        ['tool-calls', { lease_token: token, tool: 'search' }],
+      ] as const) {
+        const res = await server.api('POST', `/v1/jobs/${id}/${route}`, body, as(other.token));
+        expect(res.status, route).toBe(404);
+        expect(res.body.error.code, route).toBe('job_not_found');
+        expect(res.body.error.message, route).not.toContain('running');
+      }
+      expect(await getJob(server, id)).toMatchObject({ status: 'running', result: null, subjobs: [] });
+    });
+
     it('fails a job with lease_expired once max_attempts runs have lost their lease', async () => {
       const agent = await createAgent(server);
       const id = await dispatch(server, agent.id, { brief: { objective: 'x', constraints: { max_attempts: 2 } } });

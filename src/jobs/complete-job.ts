@@ -4,9 +4,8 @@ import { JobsError, leaseLost } from '../domain/jobs-error.js';
 import { byteLength } from '../domain/json.js';
 import { safeEqual } from '../domain/secrets.js';
 import { getJobById } from '../store/repo/jobs-repo.js';
-import { notFound } from '../domain/jobs-error.js';
 import type { JobsContext, Principal } from './context.js';
-import { assertLease } from './lease.js';
+import { assertLease, workersJob } from './lease.js';
 import { enforceBudgets, recordTokens } from './record-tokens.js';
 import { loadJobJson } from './render-job.js';
 import { transition } from './transition.js';
@@ -27,8 +26,7 @@ export async function completeJob(ctx: JobsContext, worker: Principal, jobId: st
     );
   }
   return ctx.store.write(async (tx) => {
-    const job = await getJobById(tx, jobId, true);
-    if (!job || job.tenant_id !== worker.tenantId) throw notFound('job', jobId);
+    const job = workersJob(await getJobById(tx, jobId, true), worker, jobId);
     if (job.status === 'completed' && job.lease_token != null && safeEqual(job.lease_token, input.lease_token)) {
       if (job.result === result) return loadJobJson(tx, job);
       throw new JobsError('job_already_finished', `Job ${jobId} was already completed with a different result.`);

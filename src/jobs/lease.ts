@@ -13,9 +13,20 @@ import type { Principal } from './context.js';
  * re-leased, cancelled, timed out — gets 409 `lease_lost` and can never touch the newer attempt.
  */
 export async function lockLeasedJob(tx: Tx, worker: Principal, jobId: string, leaseToken: string): Promise<JobRow> {
-  const job = await getJobById(tx, jobId, true);
-  if (!job || job.tenant_id !== worker.tenantId) throw notFound('job', jobId);
+  const job = workersJob(await getJobById(tx, jobId, true), worker, jobId);
   assertLease(job, leaseToken, tx.now);
+  return job;
+}
+
+/**
+ * `job` when the caller may act on it as a worker: a job of its tenant and, for a worker token, of its agent
+ * (a token belongs to one agent). Anything else is 404, as if the job did not exist: a worker learns nothing
+ * about other agents' jobs, not even their status.
+ */
+export function workersJob(job: JobRow | undefined, worker: Principal, jobId: string): JobRow {
+  if (!job || job.tenant_id !== worker.tenantId || (worker.kind === 'worker' && job.agent_id !== worker.agentId)) {
+    throw notFound('job', jobId);
+  }
   return job;
 }
 

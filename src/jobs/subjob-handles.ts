@@ -4,7 +4,7 @@ import type { JobRow } from '../store/rows.js';
 import { getJobById } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
-import { assertLease, lockLeasedJob } from './lease.js';
+import { assertLease, lockLeasedJob, workersJob } from './lease.js';
 import { loadJobJson } from './render-job.js';
 import { requestCancel } from './cancel-job.js';
 import { waitFor } from './wait-for.js';
@@ -43,8 +43,7 @@ export async function cancelSubjob(ctx: JobsContext, worker: Principal, parentId
 }
 
 async function readChild(tx: Tx, worker: Principal, parentId: string, childId: string, leaseToken: string) {
-  const parent = await getJobById(tx, parentId);
-  if (!parent || parent.tenant_id !== worker.tenantId) throw notFound('job', parentId);
+  const parent = workersJob(await getJobById(tx, parentId), worker, parentId);
   assertLease(parent, leaseToken, tx.now);
   const child = await childOf(tx, parentId, childId, false);
   return { child, json: await loadJobJson(tx, child) };
