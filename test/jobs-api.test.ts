@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENGINES } from './support/engines.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch, seedDispatch } from './support/fixtures.js';
@@ -76,6 +76,37 @@ for (const engine of ENGINES) {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_output_schema');
       expect(res.body.error.message).toContain('brief.output_schema');
+    });
+
+    it('refuses output_schema keywords and formats JSON Schema does not define, and accepts its annotations', async () => {
+      const warned = vi.spyOn(console, 'warn');
+      const logged = vi.spyOn(console, 'log');
+      try {
+        const send = (output_schema: object) => server.api('POST', '/v1/jobs', { agent_id: agent.id, brief: { objective: 'x', output_schema } });
+        // A typo would otherwise be ignored, and the schema would accept any result.
+        const typo = await send({ type: 'object', requird: ['answer'] });
+        expect(typo.status).toBe(400);
+        expect(typo.body.error).toMatchObject({ code: 'invalid_output_schema' });
+        expect(typo.body.error.message).toContain('brief.output_schema uses "requird", which is not a JSON Schema keyword (draft 2020-12): fix its spelling or remove it');
+        const format = await send({ type: 'object', properties: { when: { type: 'string', format: 'unknown-format' } } });
+        expect(format.status).toBe(400);
+        expect(format.body.error.message).toContain('brief.output_schema.properties.when.format is "unknown-format", a format this server does not check; use one of date,');
+        const annotated = await send({
+          type: 'object',
+          title: 'Answer',
+          description: 'What the agent returns',
+          $comment: 'kept',
+          examples: [{ answer: '42' }],
+          properties: { answer: { type: 'string', default: '', deprecated: false, format: 'email' } },
+        });
+        expect(annotated.status).toBe(202);
+        // Nothing reaches the console (the server's log is JSON lines; Ajv's warnings are off).
+        expect(warned).not.toHaveBeenCalled();
+        expect(logged).not.toHaveBeenCalled();
+      } finally {
+        warned.mockRestore();
+        logged.mockRestore();
+      }
     });
 
     it('answers 404 agent_not_found for an unknown agent', async () => {

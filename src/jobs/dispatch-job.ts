@@ -101,7 +101,7 @@ async function prepareJob(ctx: JobsContext, input: Omit<DispatchRequest, never>)
   let outputSchema: string | null = null;
   if (brief.output_schema !== undefined) {
     outputSchema = JSON.stringify(brief.output_schema);
-    ctx.validators.get(outputSchema);
+    ctx.validators.accept(outputSchema);
   }
   const observers = [];
   for (const [i, observer] of (input.observers ?? []).entries()) {

@@ -22,36 +22,60 @@ export function createAjv(options: Options): Ajv {
  * Compiles the `output_schema` of briefs (JSON Schema draft 2020-12) once and keeps the validators by schema
  * text, so that the thousandth dispatch with the same schema costs a map lookup, not a compile.
  * Schemas never load anything remote: Ajv is given no `loadSchema`.
+ *
+ * A schema sent now ({@link accept}) may use only the keywords and formats draft 2020-12 defines: a typo such
+ * as `requird` would otherwise be ignored, and the schema would accept any result. A schema already stored
+ * ({@link get}, when a job completes) is compiled as leniently as when it was accepted, so that a stricter
+ * server never strands a job dispatched before it.
  */
 export class SchemaValidators {
-  private readonly ajv: Ajv2020;
+  private readonly strict: Ajv2020;
+  private readonly lenient: Ajv2020;
   // Oldest first out: simpler than least-recently-used, and the hot schemas are compiled again at once.
-  private readonly cache: BoundedMap<string, ValidateFunction>;
+  private readonly cache: BoundedMap<string, { validate: ValidateFunction; strict: boolean }>;
 
   constructor(capacity = 1000) {
     this.cache = new BoundedMap(capacity);
-    this.ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
-    addFormats(this.ajv as unknown as Ajv);
+    // logger: false — Ajv would otherwise print warnings to the console, outside the server's JSON log.
+    const options = { allErrors: true, strict: false, validateFormats: true, logger: false } as const;
+    this.strict = new Ajv2020({ ...options, strictSchema: true });
+    this.lenient = new Ajv2020(options);
+    addFormats(this.strict as unknown as Ajv);
+    addFormats(this.lenient as unknown as Ajv);
   }
 
   /**
-   * The validator of a schema given as JSON text.
-   * @throws JobsError `invalid_output_schema`, naming the offending field, when the schema is not a valid JSON Schema.
+   * The validator of a schema a client sends now, as JSON text.
+   * @throws JobsError `invalid_output_schema`, naming the offending field or keyword, when the schema is not a
+   * valid JSON Schema or uses a keyword or format that draft 2020-12 does not define.
+   */
+  accept(schemaText: string): ValidateFunction {
+    const hit = this.cache.get(schemaText);
+    if (hit?.strict) return hit.validate;
+    return this.compile(schemaText, true);
+  }
+
+  /**
+   * The validator of a stored schema (accepted when its job was dispatched), as JSON text.
+   * @throws JobsError `invalid_output_schema` when the schema is not a valid JSON Schema.
    */
   get(schemaText: string): ValidateFunction {
-    const hit = this.cache.get(schemaText);
-    if (hit) return hit;
+    return this.cache.get(schemaText)?.validate ?? this.compile(schemaText, false);
+  }
+
+  private compile(schemaText: string, strict: boolean): ValidateFunction {
+    const ajv = strict ? this.strict : this.lenient;
     const schema = JSON.parse(schemaText) as unknown;
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(schema as object);
+      validate = ajv.compile(schema as object);
     } catch (error) {
       throw new JobsError('invalid_output_schema', this.explain(schema, error as Error));
     } finally {
       // Ajv also registers schemas that carry an $id; forget them so the next compile of the same $id works.
-      this.ajv.removeSchema();
+      ajv.removeSchema();
     }
-    this.cache.set(schemaText, validate);
+    this.cache.set(schemaText, { validate, strict });
     return validate;
   }
 
@@ -70,11 +94,20 @@ export class SchemaValidators {
       return `brief.output_schema.$schema is ${JSON.stringify(dialect)}; this server checks JSON Schema draft 2020-12: remove $schema or set it to "${DRAFT_2020_12}".`;
     }
     try {
-      if (!this.ajv.validateSchema(schema as object) && this.ajv.errors?.length) {
-        return describeFirst(this.ajv.errors, { name: under('brief.output_schema') }) + suffix;
+      if (!this.lenient.validateSchema(schema as object) && this.lenient.errors?.length) {
+        return describeFirst(this.lenient.errors, { name: under('brief.output_schema') }) + suffix;
       }
     } catch {
       // Whatever else the meta-schema check cannot take: the compile error below still says why.
+    }
+    const keyword = /unknown keyword: "([^"]*)"/.exec(error.message)?.[1];
+    if (keyword !== undefined) {
+      return `brief.output_schema uses ${JSON.stringify(keyword)}, which is not a JSON Schema keyword (draft 2020-12): fix its spelling or remove it (unknown keywords are refused, so that a typo cannot quietly accept any result).`;
+    }
+    const format = /unknown format "([^"]*)" ignored in schema at path "([^"]*)"/.exec(error.message);
+    if (format) {
+      const at = format[2].replace(/^#/, '').replaceAll('/', '.');
+      return `brief.output_schema${at}.format is ${JSON.stringify(format[1])}, a format this server does not check; use one of ${Object.keys(this.strict.formats).join(', ')}, or remove it.`;
     }
     return `brief.output_schema is not a valid JSON Schema (draft 2020-12): ${error.message}`;
   }
