@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { RESULT_REFUSED_ADVICE } from '../protocol/errors.js';
 import type { CompleteRequest } from '../protocol/worker.js';
 import { JobsError, leaseLost } from '../domain/jobs-error.js';
 import { byteLength } from '../domain/json.js';
@@ -43,7 +44,7 @@ export async function completeJob(ctx: JobsContext, worker: Principal, jobId: st
       if (errors) {
         throw new JobsError(
           'output_schema_mismatch',
-          `result does not match brief.output_schema: ${describeResultErrors(errors)}. The job is still running: fix the result and complete again.`,
+          `result does not match brief.output_schema: ${describeResultErrors(errors)}. ${RESULT_REFUSED_ADVICE}`,
           errors.map((e) => ({ path: e.instancePath, keyword: e.keyword, message: e.message, params: e.params })),
         );
       }

@@ -1,4 +1,10 @@
 /**
+ * The last sentence of a 422 `output_schema_mismatch`: the job keeps running after a refused result. The SDK
+ * leaves it out when it fails the job with that message instead (it would be false of a failed job).
+ */
+export const RESULT_REFUSED_ADVICE = 'The job is still running: fix the result and complete again.';
+
+/**
  * The catalogue of error codes. Every error the API returns has one of these codes; the HTTP status of each
  * code is decided here and nowhere else. Clients may rely on codes; messages are for people.
  */

@@ -57,7 +57,7 @@ export async function request<T>(transport: Transport, method: string, path: str
       status = answer.statusCode;
       text = await answer.body.text();
     } catch (error) {
-      throw networkError(error, url);
+      throw networkError(error, url, options.signal);
     }
   }
   if (status === 204) return undefined as T;
@@ -79,7 +79,7 @@ export async function send(transport: Transport, method: string, path: string, o
       redirect: 'error',
     });
   } catch (error) {
-    throw networkError(error, url);
+    throw networkError(error, url, options.signal);
   }
 }
 
@@ -93,9 +93,13 @@ function prepare(transport: Transport, path: string, options: RequestOptions): {
   return { url, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) };
 }
 
-/** A failure to get an answer, as AgentJobsError; an abort stays what it is. */
-function networkError(error: unknown, url: URL): unknown {
-  if ((error as Error).name === 'AbortError') return error;
+/**
+ * A failure to get an answer, as AgentJobsError `network_error`. A request stopped by its caller's signal is no
+ * network failure: it rejects with the signal's reason (whatever its class, as fetch does), so that an SDK
+ * caller that aborts for a reason of its own (a job's cancel, a lost lease) gets that reason back.
+ */
+function networkError(error: unknown, url: URL, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return signal.reason;
   return new AgentJobsError(0, 'network_error', `Could not reach ${url.origin}: ${(error as Error).message}`);
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Brief, Job, Observer } from '../protocol/index.js';
+import { RESULT_REFUSED_ADVICE } from '../protocol/errors.js';
 import { AgentJobsError, request, type Transport } from './http.js';
 
 export { AgentJobsError } from './http.js';
@@ -26,6 +27,22 @@ export class SubjobFailedError extends Error {
   }
 }
 
+/**
+ * Why a handler must stop: the reason of `ctx.signal` once it aborts, and what the SDK's calls that wait on the
+ * server for the job (`SubjobHandle.result()` and `wait()`) reject with then. `code` is `cancel_requested` when
+ * the job's cancel was requested (it or an ancestor was cancelled), `lease_lost` when the job is no longer this
+ * worker's (its lease ran out, it timed out, or another worker took it over).
+ */
+export class JobAbortedError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly code: 'cancel_requested' | 'lease_lost',
+  ) {
+    super(code === 'cancel_requested' ? `The cancel of job ${jobId} was requested.` : `Lost the lease on job ${jobId}.`);
+    this.name = 'JobAbortedError';
+  }
+}
+
 /** The brief does not allow this tool (`allowed_tools` / `denied_tools`); the refusal is logged on the job. */
 export class ToolNotAllowedError extends Error {
   constructor(readonly tool: string, message: string) {
@@ -40,10 +57,12 @@ export interface SubjobHandle {
   readonly agentId: string;
   /**
    * Waits for the subjob to finish (long-polling the server, while the parent's heartbeats go on) and resolves
-   * to its result; rejects with {@link SubjobFailedError} when it failed or was cancelled.
+   * to its result; rejects with {@link SubjobFailedError} when it failed or was cancelled. When the parent
+   * itself must stop first (its cancel requested, its lease lost), rejects with the parent's `ctx.signal.reason`,
+   * a {@link JobAbortedError}: the subjob has not ended then.
    */
   result<T = unknown>(): Promise<T>;
-  /** The subjob's job object once it has finished. */
+  /** The subjob's job object once it has finished; rejects like {@link SubjobHandle.result} when the parent must stop first. */
   wait(): Promise<Job>;
   /** Cancels the subjob (and its own subtree). */
   cancel(): Promise<void>;
@@ -64,7 +83,10 @@ export interface DispatchOptions {
 
 /** What a handler gets besides the job. */
 export interface JobContext {
-  /** Aborted when the job's cancel is requested, its lease is lost or it times out: stop, and throw. */
+  /**
+   * Aborted when the job's cancel is requested, its lease is lost or it times out: stop, and throw. Its reason
+   * is a {@link JobAbortedError}.
+   */
   readonly signal: AbortSignal;
   /** The run of the job, from 1. */
   readonly attempt: number;
@@ -187,7 +209,6 @@ export function runWorker(options: WorkerOptions): WorkerHandle {
   };
 }
 
-/** Runs one claimed job to its end: heartbeats, the handler, and the report. */
 /**
  * The default `onError`: one line for the server's error answers and for network trouble (which the worker
  * retries, so a server restart does not fill the terminal with stack traces); the whole error otherwise.
@@ -197,6 +218,7 @@ function reportError(error: unknown): void {
   else console.error(`agentjobs worker: ${error.code === 'network_error' ? '' : `${error.code}: `}${error.message}`);
 }
 
+/** Runs one claimed job to its end: heartbeats, the handler, and the report. */
 async function runJob(transport: Transport, options: WorkerOptions, claimed: Claimed, leaseSeconds: number, onError: (e: unknown) => void): Promise<void> {
   const { job } = claimed;
   const leaseToken = claimed.lease.token;
@@ -211,7 +233,7 @@ async function runJob(transport: Transport, options: WorkerOptions, claimed: Cla
   const stopWith = (reason: 'cancel' | 'lease_lost') => {
     if (why) return;
     why = reason;
-    abort.abort(new Error(reason === 'cancel' ? `job ${job.id} was cancelled` : `lost the lease on job ${job.id}`));
+    abort.abort(new JobAbortedError(job.id, reason === 'cancel' ? 'cancel_requested' : 'lease_lost'));
   };
 
   const heartbeat = async () => {
@@ -271,10 +293,17 @@ async function runJob(transport: Transport, options: WorkerOptions, claimed: Cla
       const wait = async (): Promise<Job> => {
         for (;;) {
           if (abort.signal.aborted) throw abort.signal.reason;
-          const state = await request<Job>(transport, 'POST', `${base}/subjobs/${child.id}/wait`, {
-            body: { lease_token: leaseToken, wait_seconds: 25 },
-            signal: abort.signal,
-          });
+          let state: Job;
+          try {
+            state = await request<Job>(transport, 'POST', `${base}/subjobs/${child.id}/wait`, {
+              body: { lease_token: leaseToken, wait_seconds: 25 },
+              signal: abort.signal,
+            });
+          } catch (error) {
+            // The wait may learn before a heartbeat that the job is no longer this worker's: stop it the same way.
+            if (error instanceof AgentJobsError && error.code === 'lease_lost') stopWith('lease_lost');
+            throw abort.signal.aborted ? abort.signal.reason : error;
+          }
           if (TERMINAL.has(state.status)) return state;
         }
       };
@@ -328,11 +357,11 @@ async function runJob(transport: Transport, options: WorkerOptions, claimed: Cla
         if (error.code === 'cancel_requested') {
           await report(transport, `${base}/fail`, { lease_token: leaseToken, tokens_used: tokens, error: { code: 'cancelled', message: 'Cancel confirmed on completion.' } });
         } else if (error.code === 'output_schema_mismatch') {
-          // The same handler would produce the same result again: fail without retrying, with the validator's words.
+          // The same handler would produce the same result again: fail without retrying, saying what is wrong.
           await report(transport, `${base}/fail`, {
             lease_token: leaseToken,
             tokens_used: tokens,
-            error: { code: 'output_schema_mismatch', message: error.message, details: error.details },
+            error: { code: 'output_schema_mismatch', message: refusedResultMessage(error) },
             retryable: false,
           });
         } else if (error.code !== 'lease_lost') throw error;
@@ -369,4 +398,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
+}
+
+/**
+ * The message a job is failed with when the server refused its handler's result (422 `output_schema_mismatch`):
+ * the server's own account of what does not match, without its advice to complete again — the job is failed
+ * now — and short enough for the fail endpoint.
+ */
+function refusedResultMessage(error: AgentJobsError): string {
+  return error.message.replace(` ${RESULT_REFUSED_ADVICE}`, '').slice(0, 2000);
 }
