@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './support/engines.js';
-import { call, startTestServer, type TestServer } from './support/server.js';
+import { call, startTestServer, type ApiResponse, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch } from './support/fixtures.js';
 
 /** One bad request and what it must get. */
@@ -97,6 +98,7 @@ for (const engine of ENGINES) {
     add({ name: 'an output_schema with a dangling $ref', body: job({ objective: 'x', output_schema: { $ref: '#/$defs/missing' } }), status: 400, code: 'invalid_output_schema', says: 'brief.output_schema has a $ref that does not resolve: "#/$defs/missing"' });
     add({ name: 'an output_schema that is not an object', body: job({ objective: 'x', output_schema: 'string' }), status: 400, code: 'invalid_request', says: 'brief.output_schema must be an object' });
     add({ name: 'an Idempotency-Key of 256 characters', body: job({ objective: 'x' }), headers: { 'idempotency-key': 'k'.repeat(256) }, status: 400, code: 'invalid_idempotency_key' });
+    add({ name: 'an Idempotency-Key with a space', path: '/v1/keys', body: {}, headers: { 'idempotency-key': 'a b' }, status: 400, code: 'invalid_idempotency_key', says: 'Idempotency-Key must be 1–255 printable ASCII characters' });
 
     // Ids, queries and routes
     add({ name: 'an unknown job id', method: 'GET', path: '/v1/jobs/job_01hxyz0000000000000000000a', status: 404, code: 'job_not_found' });
@@ -110,6 +112,13 @@ for (const engine of ENGINES) {
     add({ name: 'an unknown status filter', method: 'GET', path: '/v1/jobs?status=done', status: 400, code: 'invalid_request', says: 'query parameter status must be one of "queued", "running", "completed", "failed", "cancelled".' });
     add({ name: 'created_after that is not a time', method: 'GET', path: '/v1/jobs?created_after=yesterday', status: 400, code: 'invalid_request', says: 'created_after' });
     add({ name: 'a __proto__ query parameter', method: 'GET', path: '/v1/jobs?__proto__[x]=1', status: 400, code: 'invalid_request', says: 'not a known field' });
+    // A repeated query parameter is named as repeated, not blamed on its value (the parser makes it an array).
+    add({ name: 'a repeated status filter', method: 'GET', path: '/v1/jobs?status=completed&status=failed', status: 400, code: 'invalid_request', says: 'query parameter status was given more than once; give it once.' });
+    add({ name: 'a repeated limit', method: 'GET', path: '/v1/jobs?limit=1&limit=2', status: 400, code: 'invalid_request', says: 'query parameter limit was given more than once' });
+    add({ name: 'a repeated metadata filter', method: 'GET', path: '/v1/jobs?metadata%5Bcustomer%5D=a&metadata%5Bcustomer%5D=b', status: 400, code: 'invalid_request', says: 'query parameter metadata[customer] was given more than once' });
+    add({ name: 'a repeated cursor of another list', method: 'GET', path: '/v1/keys?cursor=a&cursor=b', status: 400, code: 'invalid_request', says: 'query parameter cursor was given more than once' });
+    add({ name: 'a repeated after of the events', method: 'GET', path: '/v1/jobs/JOB/events?after=a&after=b', status: 400, code: 'invalid_request', says: 'query parameter after was given more than once' });
+    add({ name: 'a cursor on the events (they take after)', method: 'GET', path: '/v1/jobs/JOB/events?cursor=x', status: 400, code: 'invalid_request', says: 'query parameter cursor is not a known field' });
     add({ name: 'an unknown route', method: 'GET', path: '/v1/nothing', status: 404, code: 'not_found', says: '/docs' });
 
     // Credentials
@@ -124,6 +133,26 @@ for (const engine of ENGINES) {
     add({ name: 'an agent with an empty name', path: '/v1/agents', body: { name: '' }, status: 400, code: 'invalid_request', says: 'name must not be empty' });
     add({ name: 'an agent with max_concurrency 0', path: '/v1/agents', body: { name: 'a', max_concurrency: 0 }, status: 400, code: 'invalid_request', says: 'max_concurrency' });
     add({ name: 'an empty agent patch', method: 'PATCH', path: '/v1/agents/AGENT', body: {}, status: 400, code: 'invalid_request', says: 'at least 1 field' });
+    // A runtime is told apart by its type: a wrong type is named with the allowed ones, and a runtime of a known type
+    // is judged as that type alone.
+    add({ name: 'an unknown runtime type', path: '/v1/agents', body: { name: 'a', runtime: { type: 'lambda' } }, status: 400, code: 'invalid_request', says: 'runtime.type must be one of "worker", "model".' });
+    add({ name: 'a runtime type that is a number', path: '/v1/agents', body: { name: 'a', runtime: { type: 5 } }, status: 400, code: 'invalid_request', says: 'runtime.type must be one of "worker", "model".' });
+    add({ name: 'a runtime without a type', path: '/v1/agents', body: { name: 'a', runtime: { model: 'm' } }, status: 400, code: 'invalid_request', says: 'runtime.type is required and must be one of "worker", "model".' });
+    add({ name: 'a runtime that is a string', path: '/v1/agents', body: { name: 'a', runtime: 'worker' }, status: 400, code: 'invalid_request', says: 'runtime must be an object.' });
+    add({ name: 'a model runtime without base_url', path: '/v1/agents', body: { name: 'a', runtime: { type: 'model', model: 'm' } }, status: 400, code: 'invalid_request', says: 'runtime.base_url is required.' });
+    add({ name: 'a model runtime with base_url misspelt', path: '/v1/agents', body: { name: 'a', runtime: { type: 'model', model: 'm', base_ur: 'https://example.com/v1' } }, status: 400, code: 'invalid_request', says: 'runtime.base_url is required; runtime has an unknown field "base_ur"' });
+    add({ name: 'a model runtime with an unknown field', path: '/v1/agents', body: { name: 'a', runtime: { type: 'model', base_url: 'https://example.com/v1', model: 'm', foo: 1 } }, status: 400, code: 'invalid_request', says: 'runtime.foo is not a known field' });
+    add({ name: 'a worker runtime with a model', path: '/v1/agents', body: { name: 'a', runtime: { type: 'worker', model: 'm' } }, status: 400, code: 'invalid_request', says: 'runtime.model is not a known field' });
+    add({ name: 'an agent patch to an unknown runtime type', method: 'PATCH', path: '/v1/agents/AGENT', body: { runtime: { type: 'lambda' } }, status: 400, code: 'invalid_request', says: 'runtime.type must be one of "worker", "model".' });
+
+    // Routes that take no body refuse a field in one, like every other body (and before doing anything).
+    add({ name: 'a field in a secret rotation', path: '/v1/webhook-secret/rotate', body: { foo: 1 }, status: 400, code: 'invalid_request', says: 'foo is not a known field' });
+    add({ name: 'a field in a cancel', path: '/v1/jobs/job_01hxyz0000000000000000000a/cancel', body: { reason: 'x' }, status: 400, code: 'invalid_request', says: 'reason is not a known field' });
+    add({ name: 'a field in a worker token request', path: '/v1/agents/AGENT/worker-tokens', body: { name: 'ci' }, status: 400, code: 'invalid_request', says: 'name is not a known field' });
+    add({ name: 'a field in a delivery retry', path: '/v1/deliveries/msg_01hxyz0000000000000000000a/retry', body: { foo: 1 }, status: 400, code: 'invalid_request', says: 'foo is not a known field' });
+    add({ name: 'a field in an agent deletion', method: 'DELETE', path: '/v1/agents/agt_01hxyz0000000000000000000a', body: { force: true }, status: 400, code: 'invalid_request', says: 'force is not a known field' });
+    add({ name: 'a field in a key revocation', method: 'DELETE', path: '/v1/keys/key_01hxyz0000000000000000000a', body: { foo: 1 }, status: 400, code: 'invalid_request', says: 'foo is not a known field' });
+    add({ name: 'an array as a cancel body', path: '/v1/jobs/job_01hxyz0000000000000000000a/cancel', body: [], status: 400, code: 'invalid_request', says: 'the request body must be an object' });
     add({ name: 'a claim of 0 jobs', path: '/v1/agents/AGENT/claim', body: { max_jobs: 0 }, as: 'worker', status: 400, code: 'invalid_request', says: 'max_jobs must be >= 1' });
     add({ name: 'a claim that waits 31 s', path: '/v1/agents/AGENT/claim', body: { wait_seconds: 31 }, as: 'worker', status: 400, code: 'invalid_request', says: 'wait_seconds must be <= 30' });
     add({ name: 'a heartbeat without lease_token', path: '/v1/jobs/JOB/heartbeat', body: {}, as: 'worker', status: 400, code: 'invalid_request', says: 'lease_token is required' });
@@ -172,6 +201,62 @@ for (const engine of ENGINES) {
       const bare = await complete('just text');
       expect(bare.body.error.message).toContain('result must be an object');
       expect((await complete({ answer: 'a' })).status).toBe(200);
+    });
+
+    it('still takes no body, an empty JSON body or {} on the routes that take no body', async () => {
+      const other = await createAgent(server, { name: 'no body' });
+      const posts: Array<[string, (path: string) => Promise<ApiResponse>]> = [
+        ['no body', (path) => call(server.url, 'POST', path, undefined, { token: server.apiKey })],
+        ['an empty JSON body', (path) => call(server.url, 'POST', path, undefined, { token: server.apiKey, raw: '', headers: { 'content-type': 'application/json' } })],
+        ['{}', (path) => server.api('POST', path, {})],
+      ];
+      for (const [what, post] of posts) {
+        expect((await post(`/v1/jobs/${await dispatch(server, other.id)}/cancel`)).status, `cancel with ${what}`).toBe(202);
+        expect((await post('/v1/webhook-secret/rotate')).status, `rotate with ${what}`).toBe(200);
+        expect((await post(`/v1/agents/${other.id}/worker-tokens`)).status, `worker token with ${what}`).toBe(201);
+      }
+      expect((await call(server.url, 'DELETE', `/v1/agents/${other.id}`, undefined, { token: server.apiKey })).status).toBe(204);
+    });
+
+    it('describes in OpenAPI the metadata[key] filter and the Idempotency-Key header, as the routes take them', async () => {
+      const doc = (await call(server.url, 'GET', '/openapi.json')).body;
+      const metadata = doc.paths['/v1/jobs'].get.parameters.find((p: any) => p.name === 'metadata');
+      expect(metadata).toMatchObject({ in: 'query', style: 'deepObject', explode: true, schema: { type: 'object' } });
+      expect(metadata.description).toContain('metadata[key]=value');
+      const idempotent = ['post /v1/jobs', 'post /v1/jobs/{job_id}/subjobs', 'post /v1/agents', 'post /v1/agents/{agent_id}/worker-tokens', 'post /v1/keys'];
+      for (const [path, item] of Object.entries<any>(doc.paths)) {
+        for (const [method, operation] of Object.entries<any>(item)) {
+          const header = (operation.parameters ?? []).find((p: any) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+          expect(Boolean(header), `${method} ${path}`).toBe(idempotent.includes(`${method} ${path}`));
+        }
+      }
+      // Routes that take no body show none.
+      for (const path of ['/v1/jobs/{job_id}/cancel', '/v1/webhook-secret/rotate', '/v1/agents/{agent_id}/worker-tokens', '/v1/deliveries/{msg_id}/retry']) {
+        expect(doc.paths[path].post.requestBody, path).toBeUndefined();
+      }
+      // What the document describes, the server takes.
+      expect((await server.api('GET', '/v1/jobs?metadata%5Bcustomer%5D=acme')).status).toBe(200);
+      expect((await server.api('GET', '/v1/jobs?metadata[customer]=acme&metadata[tier]=gold')).status).toBe(200);
+      expect((await server.api('POST', '/v1/keys', { name: 'idempotent' }, { headers: { 'idempotency-key': 'k-1' } })).status).toBe(201);
+      const replay = await server.api('POST', '/v1/keys', { name: 'idempotent' }, { headers: { 'idempotency-key': 'k-1' } });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    });
+
+    it('documents which lists page with ?cursor= and which with ?after=, as the server takes them', async () => {
+      const doc = (await call(server.url, 'GET', '/openapi.json')).body;
+      const lists = (parameter: string) =>
+        Object.entries<any>(doc.paths)
+          .filter(([, item]) => item.get?.parameters?.some((p: any) => p.in === 'query' && p.name === parameter))
+          .map(([path]) => path)
+          .sort();
+      expect(lists('after')).toEqual(['/v1/jobs/{job_id}/events']);
+      expect(lists('cursor')).toEqual(['/v1/agents', '/v1/jobs', '/v1/jobs/{job_id}/deliveries', '/v1/keys']);
+      const conventions = readFileSync(new URL('../docs/http-api.md', import.meta.url), 'utf8');
+      const paging = conventions.slice(conventions.indexOf('- Lists'), conventions.indexOf('- Repeating'));
+      expect(paging).toContain('`?cursor=`');
+      expect(paging).toMatch(/events \(`GET \/v1\/jobs\/\{id\}\/events`\)[^;]*`\?after=`/);
+      const events = await server.api('GET', `/v1/jobs/${jobId}/events?limit=1`);
+      expect((await server.api('GET', `/v1/jobs/${jobId}/events?after=${events.body.data[0].id}`)).status).toBe(200);
     });
 
     it('keeps serving afterwards, with nothing half-written and the prototype untouched', async () => {

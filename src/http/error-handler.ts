@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.js';
 import { JobsError } from '../domain/jobs-error.js';
-import { describeProblem, fieldPath, pointerParts, problems } from '../jobs/schema-errors.js';
+import { chosenBranch, describeProblem, fieldPath, pointerParts, problems } from '../jobs/schema-errors.js';
 
 /** Sends `{"error": {code, message, details?}}` with the status of the code. */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown): FastifyReply {
@@ -55,8 +55,10 @@ export function errorHandler(error: FastifyError | JobsError, request: FastifyRe
 export function describeValidation(errors: ErrorObject[], context: string, data?: unknown, schema?: unknown): string {
   const name = (path: string) =>
     context === 'body' ? path || 'the request body' : context === 'querystring' ? (path ? `query parameter ${path}` : 'the query string') : path ? `${context} ${path}` : context;
-  const [first] = problems(errors);
-  if (!first) return `${name('')} is invalid.`;
+  const [problem] = problems(errors);
+  if (!problem) return `${name('')} is invalid.`;
+  // Within a union told apart by `type`, the branch the value chose: its missing field gets the unknown keys too.
+  const first = chosenBranch(problem);
   const clause = describeProblem(first, {
     name,
     notAllowed: (field) => `${field} is not a known field; remove it (see /docs for the fields of this request)`,

@@ -2,20 +2,30 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { JobsError } from '../domain/jobs-error.js';
 import { jsonDepth } from '../domain/json.js';
+import { EmptyBody } from '../protocol/index.js';
 import { addRouteHook } from './route-hooks.js';
+
+/** Methods whose requests may carry a body (Fastify parses one for each of them). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUERY']);
 
 /**
  * The JSON body parser: UTF-8 only, no compressed bodies, nesting checked before parsing (so a 100,000-deep
  * document is refused before any recursive code meets it), `__proto__` and `constructor.prototype` keys refused
- * (prototype pollution). An empty body parses to `undefined`, so routes without a body accept it.
+ * (prototype pollution). A route of a method with a body that declares none takes {@link EmptyBody}: no body or
+ * `{}`, and any field in it is an error, as in every other body.
  */
 export function registerJsonBody(app: FastifyInstance, maxDepth: number): void {
   // A POST sent with no body at all (no Content-Type) is an empty object: `curl -X POST …/cancel` just works,
-  // and a missing required field is reported by name. Only routes that take a body pay for this hook.
+  // and a missing required field is reported by name. A route that takes no body also takes an empty body sent
+  // with a JSON Content-Type. Only routes that may get a body pay for this hook.
   app.addHook('onRoute', (route) => {
-    if (!route.schema?.body) return;
+    if (!route.schema?.body) {
+      if (![route.method].flat().some((method) => BODY_METHODS.has(method))) return;
+      route.schema = { ...route.schema, body: EmptyBody };
+    }
+    const takesNone = route.schema.body === EmptyBody;
     const emptyBody = (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
-      if (request.body === undefined && request.headers['content-type'] === undefined) request.body = {};
+      if (request.body === undefined && (takesNone || request.headers['content-type'] === undefined)) request.body = {};
       done();
     };
     addRouteHook(route, 'preValidation', emptyBody);

@@ -49,9 +49,54 @@ export function problems(errors: ErrorObject[]): Problem[] {
 
 /** The clause (without a final period) for one problem. */
 export function describeProblem(problem: Problem, options: DescribeOptions): string {
+  const chosen = chosenBranch(problem);
+  if (chosen !== problem) return describeProblem(chosen, options);
   const { error, branches } = problem;
   if (isUnion(error) && branches.length > 0) return describeUnion(error, branches, options);
   return describeError(error, options);
+}
+
+/**
+ * In a union of objects told apart by a constant (`runtime`: `{"type": "worker"}` or `{"type": "model", …}`), the
+ * first problem of the branch that the value's constant chose: the other branches only object that the value is
+ * not of their kind. Any other problem is returned as it is. Needs Ajv's `verbose` errors (the union's schema and
+ * value); without them every problem is returned as it is.
+ */
+export function chosenBranch(problem: Problem): Problem {
+  const { error, branches } = problem;
+  if (!isUnion(error) || branches.length === 0) return problem;
+  const index = chosenIndex(error);
+  if (index < 0) return problem;
+  const own = `${error.schemaPath}/${index}/`;
+  const [first] = problems(branches.filter((e) => e.schemaPath.startsWith(own)));
+  return first ? chosenBranch(first) : problem;
+}
+
+/** The branch of a union told apart by a constant that the value's constant chose (-1: none, or no such union). */
+function chosenIndex(union: ErrorObject): number {
+  const tag = discriminatorOf(union);
+  if (!tag || !isObject(union.data) || !Object.hasOwn(union.data, tag.key)) return -1;
+  const value = JSON.stringify(union.data[tag.key]);
+  return tag.values.findIndex((v) => JSON.stringify(v) === value);
+}
+
+/**
+ * The key whose constant tells the branches of a union apart, with each branch's constant, when every branch is
+ * an object schema with a different `const` at that key (the union's schema comes with Ajv's `verbose` errors).
+ */
+function discriminatorOf(union: ErrorObject): { key: string; values: unknown[] } | undefined {
+  const schemas = union.schema;
+  if (!Array.isArray(schemas) || schemas.length < 2) return undefined;
+  const constants = schemas.map((schema: unknown) => {
+    const properties = isObject(schema) && isObject(schema.properties) ? schema.properties : {};
+    return new Map(Object.entries(properties).filter(([, p]) => isObject(p) && Object.hasOwn(p, 'const')).map(([k, p]) => [k, (p as { const: unknown }).const]));
+  });
+  for (const key of constants[0].keys()) {
+    if (!constants.every((c) => c.has(key))) continue;
+    const values = constants.map((c) => c.get(key));
+    if (new Set(values.map((v) => JSON.stringify(v))).size === values.length) return { key, values };
+  }
+  return undefined;
 }
 
 /** The clause for the first problem of a list of errors (the one Ajv stopped at, when allErrors is off). */
@@ -68,6 +113,13 @@ export function describeFirst(errors: ErrorObject[], options: DescribeOptions): 
  */
 function describeUnion(union: ErrorObject, branches: ErrorObject[], options: DescribeOptions): string {
   const at = union.instancePath;
+  // An object whose constant chose no branch (chosenBranch takes those that did): name that key and its values.
+  const tag = discriminatorOf(union);
+  if (tag && isObject(union.data) && chosenIndex(union) < 0) {
+    const key = options.name(joinPath(fieldPath(at), tag.key));
+    const allowed = mustBe(tag.values.map((value) => JSON.stringify(value)), []);
+    return Object.hasOwn(union.data, tag.key) ? `${key} ${allowed}` : `${key} is required and ${allowed}`;
+  }
   const discriminators = branches.filter((e) => e.keyword === 'const' && e.instancePath !== at);
   const rest = branches.filter((e) => !discriminators.includes(e) && !isUnion(e));
   if (rest.length === 0) {
@@ -96,6 +148,11 @@ function mustBeOneOf(errors: ErrorObject[]): string {
     else if (e.keyword === 'enum') values.push(...(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)));
     else if (e.keyword === 'type') types.push(...typeList(p.type).map(article));
   }
+  return mustBe(values, types);
+}
+
+/** "must be one of "a", "b", or an array" from the allowed values (as JSON) and types (with their article). */
+function mustBe(values: string[], types: string[]): string {
   const unique = [...new Set(values)];
   const kinds = [...new Set(types)];
   if (unique.length === 0) return `must be ${kinds.join(' or ')}`;
@@ -185,6 +242,10 @@ function describePattern(pattern: string): string {
   if (prefix) return `: expected an id like ${prefix[1]}_01hxyz… (the prefix, _ and 26 lowercase ULID characters)`;
   if (pattern.startsWith('^whsec_')) return ': expected whsec_ followed by base64 of 24–64 random bytes';
   return ` (${pattern})`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `within('/a/b', '/a')`: the first pointer is the second or lies under it. */

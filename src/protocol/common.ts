@@ -33,6 +33,36 @@ export const ErrorResponse = Type.Object(
   { $id: 'ErrorResponse', description: 'Every error: a stable code, a message that says how to fix it.' },
 );
 
+/**
+ * The body of a route that takes none (a POST such as `cancel`, or a DELETE): no body, or `{}`. A field in it is
+ * an error naming the field, like an unknown field of any other body — never silently ignored.
+ */
+export const EmptyBody = Type.Object({}, { additionalProperties: false, description: 'This request takes no body: send none, or {}.' });
+
+/** What an `Idempotency-Key` may be: 1–255 printable ASCII characters, without spaces. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,255}$';
+
+/**
+ * The headers of a POST that creates something and honours `Idempotency-Key`, as the OpenAPI document shows them
+ * (the server checks the header where it reads it: see `idempotencyKeyOf`).
+ */
+export const IdempotencyHeaders = Type.Object({
+  'Idempotency-Key': Type.Optional(
+    Type.String({
+      pattern: IDEMPOTENCY_KEY_PATTERN,
+      description:
+        '1–255 printable ASCII characters. The same key with the same body within 24 hours returns the original response (with Idempotent-Replayed: true); with another body, 409 idempotency_key_reused.',
+    }),
+  ),
+});
+
+/**
+ * The annotation of a querystring schema that names its `name[key]=value` parameters (validated by a
+ * `patternProperties` entry, one query parameter per key) and gives each the schema of the object they form: the
+ * OpenAPI document shows them as one `deepObject` parameter. Validation ignores it.
+ */
+export const DEEP_OBJECT_PARAMETERS = 'x-deep-object-parameters';
+
 /** `?limit=&cursor=` on every list. */
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: '1–100, default 20' })),

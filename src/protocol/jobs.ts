@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AnyJson, Id, Metadata, Nullable, NullableTimestamp, Page, PageQuery, Timestamp } from './common.js';
+import { AnyJson, DEEP_OBJECT_PARAMETERS, Id, Metadata, Nullable, NullableTimestamp, Page, PageQuery, Timestamp } from './common.js';
 
 /** The four statuses an observer can be told about. */
 export const OBSERVABLE_EVENTS = ['running', 'completed', 'failed', 'cancelled'] as const;
@@ -170,6 +170,9 @@ export const Job = Type.Object(
 );
 export type Job = Static<typeof Job>;
 
+/** The value of one `metadata[key]=value` filter: compared with the job's metadata value as text. */
+const MetadataFilterValue = Type.String({ maxLength: 500 });
+
 /** `GET /v1/jobs` filters. */
 export const ListJobsQuery = Type.Object(
   {
@@ -183,7 +186,19 @@ export const ListJobsQuery = Type.Object(
   },
   {
     additionalProperties: false,
-    patternProperties: { '^metadata\\[[^\\]]{1,40}\\]$': Type.String({ maxLength: 500 }) },
+    // Each `metadata[key]` arrives as a query parameter of that name; the OpenAPI document shows them as one.
+    patternProperties: { '^metadata\\[[^\\]]{1,40}\\]$': MetadataFilterValue },
+    [DEEP_OBJECT_PARAMETERS]: {
+      metadata: Type.Object(
+        {},
+        {
+          additionalProperties: MetadataFilterValue,
+          propertyNames: { minLength: 1, maxLength: 40 },
+          description:
+            'metadata[key]=value (e.g. ?metadata[customer]=acme): only jobs whose metadata has this value at this key, compared as text. Several keys must all match.',
+        },
+      ),
+    },
   },
 );
 

@@ -6,6 +6,7 @@ import {
   DispatchRequest,
   DispatchResponse,
   EventList,
+  IdempotencyHeaders,
   JobIdParams,
   JobList,
   ListEventsQuery,
@@ -41,6 +42,7 @@ export function jobsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
         summary: 'Dispatch a job',
         description:
           'Dispatch a job to a specific agent with a structured brief. Jobs run asynchronously; a 202 means the job is durably stored. Honours Idempotency-Key.',
+        headers: IdempotencyHeaders,
         body: DispatchRequest,
         response: { 202: DispatchResponse, ...ERROR_RESPONSES },
       },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ApiKeyCreated, ApiKeyList, ApiKeyView, CreateKeyRequest, KeyIdParams, PageQuery, WebhookSecret } from '../../protocol/index.js';
+import { ApiKeyCreated, ApiKeyList, ApiKeyView, CreateKeyRequest, IdempotencyHeaders, KeyIdParams, PageQuery, WebhookSecret } from '../../protocol/index.js';
 import type { JobsContext } from '../../jobs/context.js';
 import {
   createApiKey,
@@ -25,7 +25,8 @@ export function keysRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
       schema: {
         tags: ['keys'],
         summary: "Create another API key for the caller's tenant",
-        description: 'The key is shown once.',
+        description: 'The key is shown once. Honours Idempotency-Key.',
+        headers: IdempotencyHeaders,
         body: Type.Optional(CreateKeyRequest),
         response: { 201: ApiKeyCreated, ...ERROR_RESPONSES },
       },
