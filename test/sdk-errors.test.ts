@@ -37,35 +37,43 @@ for (const engine of ENGINES) {
       workers.push(handle);
       return handle;
     };
+    /**
+     * A worker of `lead` whose handler dispatches one subjob to `part` and returns its result, keeping what the wait
+     * threw and `ctx.signal.reason` at that moment. A second attempt returns at once.
+     */
+    const waitingLead = (lead: { id: string; token: string }, part: { id: string }, extra: Partial<WorkerOptions>) => {
+      const seen: { caught?: unknown; reason?: unknown } = {};
+      worker(lead, async (job, ctx) => {
+        if (ctx.attempt > 1) return 'second attempt';
+        const child = await ctx.dispatch(part.id, { objective: 'a part' });
+        try {
+          return await child.result();
+        } catch (error) {
+          seen.caught = error;
+          seen.reason = ctx.signal.reason;
+          throw error;
+        }
+      }, extra);
+      return seen;
+    };
 
     for (const [name, fetchImpl] of CLIENTS) {
       it(`rejects a subjob's wait with the parent's JobAbortedError, not network_error, when the parent's cancel is requested (${name})`, async () => {
         const lead = await createAgent(server, { name: 'lead' });
         const slow = await createAgent(server, { name: 'slow' });
-        let caught: unknown;
-        let reason: unknown;
         // A lease of 3 s: heartbeats every second, so the parent learns of its cancel within a second.
-        worker(lead, async (job, ctx) => {
-          const child = await ctx.dispatch(slow.id, { objective: 'slow part' });
-          try {
-            return await child.result();
-          } catch (error) {
-            caught = error;
-            reason = ctx.signal.reason;
-            throw error;
-          }
-        }, { leaseSeconds: 3, fetch: fetchImpl });
+        const seen = waitingLead(lead, slow, { leaseSeconds: 3, fetch: fetchImpl });
         const { id } = await client.dispatch({ agent_id: lead.id, brief: { objective: 'root' } });
         const childId = await eventually(async () => (await getJob(server, id)).subjobs[0]?.id as string | undefined);
         // The child runs under a lease this test holds and never confirms a cancel: it stays running.
         expect((await claim(server, slow, { lease_seconds: 60 }))[0].job.id).toBe(childId);
 
         await client.cancelJob(id);
-        await eventually(() => caught);
+        const caught = await eventually(() => seen.caught);
         expect(caught).not.toBeInstanceOf(AgentJobsError);
         expect(caught).toBeInstanceOf(JobAbortedError);
         expect(caught).toMatchObject({ jobId: id, code: 'cancel_requested' });
-        expect(caught).toBe(reason);
+        expect(caught).toBe(seen.reason);
         // The child has not ended, so no SubjobFailedError could tell its final state.
         expect(await getJob(server, childId)).toMatchObject({ status: 'running', cancel_requested_at: expect.any(String) });
         const root = await client.waitForJob(id);
@@ -76,51 +84,30 @@ for (const engine of ENGINES) {
     it("rejects a subjob's wait with the parent's JobAbortedError when the parent's lease is lost", async () => {
       const lead = await createAgent(server, { name: 'lead' });
       const slow = await createAgent(server, { name: 'slow' });
-      let caught: unknown;
-      let reason: unknown;
       // A lease of 30 s: no heartbeat for 10 s, so the wait itself is told first that the lease is gone.
-      worker(lead, async (job, ctx) => {
-        if (ctx.attempt > 1) return 'second attempt';
-        const child = await ctx.dispatch(slow.id, { objective: 'slow part' });
-        try {
-          return await child.result();
-        } catch (error) {
-          caught = error;
-          reason = ctx.signal.reason;
-          throw error;
-        }
-      }, { leaseSeconds: 30 });
+      const seen = waitingLead(lead, slow, { leaseSeconds: 30 });
       const { id } = await client.dispatch({ agent_id: lead.id, brief: { objective: 'root' } });
       const childId = await eventually(async () => (await getJob(server, id)).subjobs[0]?.id as string | undefined);
       expect((await claim(server, slow, { lease_seconds: 60 }))[0].job.id).toBe(childId);
 
       await expireLease(server, id);
-      await eventually(() => caught);
+      const caught = await eventually(() => seen.caught);
       expect(caught).toBeInstanceOf(JobAbortedError);
       expect(caught).toMatchObject({ jobId: id, code: 'lease_lost' });
-      expect(caught).toBe(reason);
+      expect(caught).toBe(seen.reason);
       expect(await client.waitForJob(id)).toMatchObject({ status: 'completed', attempt: 2, result: 'second attempt' });
     });
 
     it('rejects a subjob that ended cancelled with SubjobFailedError when the root is cancelled', async () => {
       const lead = await createAgent(server, { name: 'lead' });
       const idle = await createAgent(server, { name: 'idle' });
-      let caught: unknown;
       // No worker for `idle`: the child stays queued, and the root's cancel cancels it at once. The parent's
       // lease of 30 s puts its first heartbeat 10 s away, so its wait hears of the child first.
-      worker(lead, async (job, ctx) => {
-        const child = await ctx.dispatch(idle.id, { objective: 'never runs' });
-        try {
-          return await child.result();
-        } catch (error) {
-          caught = error;
-          throw error;
-        }
-      }, { leaseSeconds: 30 });
+      const seen = waitingLead(lead, idle, { leaseSeconds: 30 });
       const { id } = await client.dispatch({ agent_id: lead.id, brief: { objective: 'root' } });
       await eventually(async () => (await getJob(server, id)).subjobs.length === 1);
       await client.cancelJob(id);
-      await eventually(() => caught);
+      const caught = await eventually(() => seen.caught);
       expect(caught).toBeInstanceOf(SubjobFailedError);
       expect((caught as SubjobFailedError).job).toMatchObject({ status: 'cancelled', error: { code: 'parent_cancelled' } });
       expect(await client.waitForJob(id)).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
