@@ -170,5 +170,24 @@ describe('the SDK, when the server cannot be reached', () => {
       expect(error).toBeInstanceOf(AgentJobsError);
       expect(error).toMatchObject({ status: 0, code: 'network_error', message: expect.stringContaining(`Could not reach http://127.0.0.1:${port}`) });
     });
+
+    it(`answers network_error when the connection breaks in the middle of an answer (${name})`, async () => {
+      // Half of the promised body, then the connection is gone.
+      const broken = createServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        response.write('{"id":"job_x",');
+        setTimeout(() => response.socket?.destroy(), 20);
+      });
+      await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = broken.address() as AddressInfo;
+        const client = new AgentJobsClient({ url: `http://127.0.0.1:${port}`, apiKey: 'ak_x', fetch: fetchImpl });
+        const error = await client.getJob('job_x').then(() => null, (e: unknown) => e);
+        expect(error).toBeInstanceOf(AgentJobsError);
+        expect(error).toMatchObject({ status: 0, code: 'network_error' });
+      } finally {
+        await new Promise((resolve) => broken.close(resolve));
+      }
+    });
   }
 });

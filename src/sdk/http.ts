@@ -44,7 +44,12 @@ export async function request<T>(transport: Transport, method: string, path: str
   if (transport.fetch) {
     const response = await send(transport, method, path, options);
     status = response.status;
-    text = await response.text();
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The connection broke while the answer was on its way.
+      throw networkError(error, new URL(response.url || path, transport.url), options.signal);
+    }
   } else {
     const { url, headers, body } = prepare(transport, path, options);
     try {
