@@ -223,6 +223,18 @@ describe('the dashboard, in Chromium', () => {
     }
   });
 
+  it('keeps the job list and the job page within the screen when an objective is one unbroken word', async () => {
+    const long = await server.api('POST', '/v1/jobs', { agent_id: agents.helper, brief: { objective: 'x'.repeat(5000) } });
+    expect(long.status).toBe(202);
+    await page.goto(`${server.url}/#/`);
+    await page.locator(`tr[data-job-id="${long.body.id}"]`).waitFor();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.goto(`${server.url}/#/jobs/${long.body.id}`);
+    await page.getByText('Objective').first().waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+  });
+
   it('made no request to any other host and raised no error in the page', () => {
     expect(offsite).toEqual([]);
     expect(pageErrors).toEqual([]);
