@@ -81,7 +81,6 @@ export function jobsCommands(program: Command, io: Io, setExit: (code: number) =
   );
 }
 
-/** The human view of one job. */
 /** Most running subjobs whose progress `get` fetches (one request each) to fill the tree's bars. */
 const PROGRESS_LOOKUPS = 50;
 
@@ -106,6 +105,7 @@ async function runningProgress(ctx: ClientContext, job: Job): Promise<Map<string
   return live;
 }
 
+/** The human view of one job. */
 async function printJob(ctx: ClientContext, job: Job): Promise<void> {
   const { style } = ctx;
   const names = new AgentNames(ctx.client);
