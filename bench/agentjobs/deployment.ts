@@ -3,7 +3,7 @@
  * PostgreSQL with one or two processes (SPEC.md §1, §8), reads the admin key it writes on first
  * start and creates the agent the scenarios dispatch to.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processCpuSeconds } from '../lib/cpu.js';
 import { findFreePort, spawnServer, type SpawnedServer } from '../lib/process.js';
@@ -42,6 +42,8 @@ export interface RunningAgentjobs {
   origins: string[];
   /** The processes. */
   servers: SpawnedServer[];
+  /** The folder of the store (SQLite file, admin.key). */
+  dataDir: string;
   /** The admin API key (`ak_…`). */
   apiKey: string;
   /** The agent the scenarios dispatch to, with its worker token. */
@@ -61,13 +63,19 @@ export function withCli(ctx: ScenarioContext, cli: string | undefined): Scenario
 
 /**
  * Starts a deployment with an empty store named `name` (a directory under the run's work dir
- * and, on PostgreSQL, a database `agentjobs_bench_<name>` recreated empty).
+ * and, on PostgreSQL, a database `agentjobs_bench_<name>` recreated empty) — or, on SQLite with
+ * `from`, with a copy of the store in that folder (its SQLite file and admin.key).
  */
-export async function startAgentjobs(ctx: ScenarioContext, deployment: Deployment, name: string): Promise<RunningAgentjobs> {
+export async function startAgentjobs(ctx: ScenarioContext, deployment: Deployment, name: string, from?: string): Promise<RunningAgentjobs> {
   const safeName = name.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
   const dataDir = join(ctx.workDir, `agentjobs-${safeName}`);
   await rm(dataDir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
+  if (from) {
+    if (deployment.engine !== 'sqlite') throw new Error('a copied store is SQLite only');
+    await cp(from, dataDir, { recursive: true });
+  } else {
+    await mkdir(dataDir, { recursive: true });
+  }
   const databaseName = `agentjobs_bench_${safeName}`;
   const databaseUrl = deployment.engine === 'postgres' ? await recreateDatabase(ctx.postgresUrl, databaseName) : undefined;
 
@@ -100,6 +108,7 @@ export async function startAgentjobs(ctx: ScenarioContext, deployment: Deploymen
     return {
       origins: servers.map((s) => s.origin),
       servers,
+      dataDir,
       apiKey,
       agent,
       rssBytes: async () => (await Promise.all(servers.map((s) => s.rssBytes()))).reduce((a, b) => a + b, 0),

@@ -30,7 +30,7 @@ const SEED_CHUNK = 50_000;
  * Dispatches `jobs` jobs while a worker completes them, and waits until all are completed:
  * the store then looks like one that has served that many jobs. Returns a sample of their ids.
  */
-async function seed(ctx: ScenarioContext, server: RunningAgentjobs, jobs: number, label: string): Promise<string[]> {
+export async function seed(ctx: ScenarioContext, server: RunningAgentjobs, jobs: number, label: string): Promise<string[]> {
   const body = dispatchJson(server.agent.id);
   const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
   const every = Math.max(1, Math.floor(jobs / SAMPLE_IDS));
@@ -70,7 +70,7 @@ async function seed(ctx: ScenarioContext, server: RunningAgentjobs, jobs: number
 }
 
 /** Open-loop `GET /v1/jobs/{id}` over `ids` at the latency rate; returns the latency p99 in ms. */
-async function getP99(ctx: ScenarioContext, server: RunningAgentjobs, ids: readonly string[], durationMs: number): Promise<number> {
+export async function getP99(ctx: ScenarioContext, server: RunningAgentjobs, ids: readonly string[], durationMs: number): Promise<number> {
   const headers = { authorization: `Bearer ${server.apiKey}` };
   const pools = server.origins.map((origin) => new Pool(origin, { connections: ctx.sizes.concurrency, pipelining: 1 }));
   try {
