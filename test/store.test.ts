@@ -153,6 +153,31 @@ for (const engine of ENGINES) {
         expect(await store.read(async (tx) => (await getTenantByName(tx, 'follow-b'))?.name)).toBe('follow-b');
       });
 
+      it('hands one notification to its followers one at a time, and leaves the rest waiting once one finds nothing', async () => {
+        if (!store.follow) return;
+        const ran: string[] = [];
+        // Two jobs to take: the first two followers each take one, the third finds none; the fourth never runs.
+        let left = 2;
+        const take = (name: string) => async () => {
+          ran.push(name);
+          if (left === 0) return null;
+          left--;
+          return name;
+        };
+        const followers = ['w1', 'w2', 'w3', 'w4'].map((name) => store.follow!('agent', 'agt_herd', take(name)));
+        await store.write(async (tx) => tx.notify('agent', 'agt_herd'));
+        expect(await followers[0]!.result).toBe('w1');
+        expect(await followers[1]!.result).toBe('w2');
+        expect(await followers[2]!.result).toBe(null);
+        expect(ran).toEqual(['w1', 'w2', 'w3']);
+        // Still registered: the next notification runs it.
+        left = 1;
+        await store.write(async (tx) => tx.notify('agent', 'agt_herd'));
+        expect(await followers[3]!.result).toBe('w4');
+        expect(ran).toEqual(['w1', 'w2', 'w3', 'w4']);
+        expect(followers[3]!.cancel()).toBe(false);
+      });
+
       it('wakes this process after the commit, and never for a write that rolled back', async () => {
         const heard: string[] = [];
         const unlisten = store.listen('tree', (key) => heard.push(key));

@@ -81,8 +81,11 @@ export interface Store {
   /**
    * Registers `fn` to run as a write in the same transaction as the next write of this process that notifies
    * `channel`/`key`, right after it — so a worker waiting for a job gets it in the dispatch's own commit, one
-   * fsync sooner than a wake-up followed by a write of its own. Optional: an engine whose writes commit apart
-   * (PostgreSQL) leaves it out, and callers rely on `listen()` alone.
+   * fsync sooner than a wake-up followed by a write of its own. The writes following one key run one at a time,
+   * oldest first: the next runs only after the one before it returned something other than null (there may be
+   * more to take); once one returns null, the others stay registered for a later notification — so one dispatch
+   * does not run the claim of every waiting worker. Optional: an engine whose writes commit apart (PostgreSQL)
+   * leaves it out, and callers rely on `listen()` alone.
    */
   follow?<T>(channel: Channel, key: string, fn: (tx: Tx) => Promise<T>): FollowingWrite<T>;
   /** Database time now, for code outside a transaction (long-poll deadlines, the sweeper's next wake). */

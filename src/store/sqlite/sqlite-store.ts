@@ -38,6 +38,8 @@ interface PendingWrite {
   fn: (tx: Tx) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** For a write registered with follow(): the key it follows, once it has been handed a notification. */
+  follows?: string;
 }
 
 /**
@@ -220,7 +222,10 @@ export class SqliteStore implements Store {
     this.db.exec('BEGIN IMMEDIATE');
     const now = this.clock();
     const memo = new Map<string, unknown>();
+    // Keys whose next follower is already in the batch and has not run yet: another notification adds none.
+    const handing = new Set<string>();
     for (const write of batch) {
+      if (write.follows !== undefined) handing.delete(write.follows);
       const mine = new Map<string, [Channel, string]>();
       // A lone write needs no savepoint: if it fails, the whole transaction is its own. (A write that follows it,
       // appended below, gets one: the batch is no longer lone by then.)
@@ -229,14 +234,12 @@ export class SqliteStore implements Store {
       try {
         const value = await write.fn(this.makeTx(now, mine, memo));
         if (savepoints) this.db.exec('RELEASE w');
+        // A follower that took something hands over to the next one (there may be more); one that found nothing
+        // leaves the rest waiting.
+        if (write.follows !== undefined && value !== null) this.handOver(write.follows, batch, handing);
         for (const [k, v] of mine) {
           notes.set(k, v);
-          // Writes following this notification run next, in this transaction (the loop reaches what is pushed).
-          const following = this.followers.get(k);
-          if (following) {
-            this.followers.delete(k);
-            batch.push(...following);
-          }
+          this.handOver(k, batch, handing);
         }
         outcomes.push({ ok: true, value });
       } catch (error) {
@@ -252,6 +255,22 @@ export class SqliteStore implements Store {
     }
     if (this.db.inTransaction) this.db.exec('COMMIT');
     return { outcomes, notes };
+  }
+
+  /**
+   * Appends the oldest write following `key` to the batch (the loop reaches what is pushed), unless one already
+   * waits there to run.
+   */
+  private handOver(key: string, batch: PendingWrite[], handing: Set<string>): void {
+    if (handing.has(key)) return;
+    const waiting = this.followers.get(key);
+    if (!waiting) return;
+    const [next] = waiting;
+    waiting.delete(next!);
+    if (waiting.size === 0) this.followers.delete(key);
+    next!.follows = key;
+    handing.add(key);
+    batch.push(next!);
   }
 
   private prepare(sql: string): Database.Statement {
