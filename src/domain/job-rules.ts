@@ -32,6 +32,18 @@ export function timerAt(job: JobClock): Millis | null {
 }
 
 /** What a fired timer means for a job. Deadlines win over lease expiry when both have passed. */
+/** The longest the timer sweep sleeps between looks (so a timer set in another process is noticed this late at
+ * most); it wakes sooner only for a commit that sets a timer due before then. */
+export const TIMER_SWEEP_MAX_SLEEP_MS = 500;
+
+/**
+ * Whether a commit that sets `timer` (earlier than the job's `previous` one) must wake the timer sweep: only when
+ * it falls due before the sweep's next look anyway. A lease of 30 s, set by every claim, wakes nobody.
+ */
+export function wakesTimerSweep(timer: Millis | null, previous: Millis | null, now: Millis): boolean {
+  return timer != null && timer < now + TIMER_SWEEP_MAX_SLEEP_MS && (previous == null || timer < previous);
+}
+
 export type DueAction = 'timeout' | 'queue_timeout' | 'lease_expired';
 
 /** Which timer of this job has fired at `now`, if any. */

@@ -1,6 +1,6 @@
 import type { DispatchRequest, SubjobRequest } from '../protocol/index.js';
 import { JobsError, notFound } from '../domain/jobs-error.js';
-import { resolveLimits, timerAt } from '../domain/job-rules.js';
+import { resolveLimits, timerAt, wakesTimerSweep } from '../domain/job-rules.js';
 import type { Limits } from '../domain/limits.js';
 import { byteLength } from '../domain/json.js';
 import { newId } from '../domain/ids.js';
@@ -190,6 +190,6 @@ async function insertNewJob(
   await insertJob(tx, job);
   await appendEvent(tx, job, 'job.queued', { status: 'queued', attempt: 1 }, parent ? undefined : 1);
   tx.notify('agent', agentId);
-  if (job.timer_at != null) tx.notify('timer', '');
+  if (wakesTimerSweep(job.timer_at, null, tx.now)) tx.notify('timer', '');
   return job;
 }

@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
+import { TIMER_SWEEP_MAX_SLEEP_MS } from '../domain/job-rules.js';
 import { startBackgroundLoop, type BackgroundLoop } from './background-loop.js';
 import type { JobsContext } from './context.js';
 import { expireDueJobs, nextDueAt } from './expire-due-jobs.js';
-
-/** Longest sleep between sweeps: bounds how late a timer set by another process (PostgreSQL) is noticed. */
-const MAX_SLEEP_MS = 500;
 
 /**
  * Runs the job timers: sleeps until the earliest due time in the database (or a wake-up from a commit that
@@ -16,12 +14,12 @@ export function startTimerLoop(ctx: JobsContext, log: Logger): BackgroundLoop {
     store: ctx.store,
     log,
     channels: ['timer'],
-    retryMs: MAX_SLEEP_MS,
+    retryMs: TIMER_SWEEP_MAX_SLEEP_MS,
     step: async () => {
       await expireDueJobs(ctx);
       const next = await nextDueAt(ctx);
       // At least 1 ms: a timer that is due right now was just handled by the sweep above.
-      return next == null ? MAX_SLEEP_MS : Math.max(1, Math.min(MAX_SLEEP_MS, next - (await ctx.store.now())));
+      return next == null ? TIMER_SWEEP_MAX_SLEEP_MS : Math.max(1, Math.min(TIMER_SWEEP_MAX_SLEEP_MS, next - (await ctx.store.now())));
     },
   });
 }

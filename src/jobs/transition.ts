@@ -1,5 +1,5 @@
 import type { JobStatus } from '../protocol/jobs.js';
-import { isTerminal, timerAt } from '../domain/job-rules.js';
+import { isTerminal, timerAt, wakesTimerSweep } from '../domain/job-rules.js';
 import type { JobRow } from '../store/rows.js';
 import { updateJob, updateRootJobTakingSequence } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
@@ -53,7 +53,7 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
 
   // A freed concurrency slot or a job back in the queue: waiting workers of the agent may claim now.
   if (from === 'running' || to === 'queued') tx.notify('agent', job.agent_id);
-  if (next.timer_at != null && (job.timer_at == null || next.timer_at < job.timer_at)) tx.notify('timer', '');
+  if (wakesTimerSweep(next.timer_at, job.timer_at, tx.now)) tx.notify('timer', '');
 
   await appendEvent(tx, next, `job.${to}` as const, {
     status: to,
