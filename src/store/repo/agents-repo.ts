@@ -1,6 +1,6 @@
 import type { AgentRow, WorkerTokenRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, updateRow } from './sql.js';
+import { insertRow, limitSql, updateRow } from './sql.js';
 
 /** Stores a new agent. */
 export function insertAgent(tx: Tx, row: AgentRow): Promise<number> {
@@ -47,8 +47,8 @@ export function listAgentsByRuntime(tx: Tx, type: string): Promise<AgentRow[]> {
 /** A page of a tenant's live agents, newest first. */
 export function listAgents(tx: Tx, tenantId: string, limit: number, beforeId: string | null): Promise<AgentRow[]> {
   return tx.all<AgentRow>(
-    `SELECT * FROM agents WHERE tenant_id = ? AND deleted_at IS NULL${beforeId ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
-    beforeId ? [tenantId, beforeId, limit] : [tenantId, limit],
+    `SELECT * FROM agents WHERE tenant_id = ? AND deleted_at IS NULL${beforeId ? ' AND id < ?' : ''} ORDER BY id DESC ${limitSql(limit)}`,
+    beforeId ? [tenantId, beforeId] : [tenantId],
   );
 }
 

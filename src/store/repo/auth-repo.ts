@@ -1,6 +1,6 @@
 import type { AgentRow, ApiKeyRow, TenantRow, WorkerTokenRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, updateRow } from './sql.js';
+import { insertRow, limitSql, updateRow } from './sql.js';
 
 /** Stores a new tenant. */
 export function insertTenant(tx: Tx, row: TenantRow): Promise<number> {
@@ -55,8 +55,8 @@ export function findApiKey(tx: Tx, tokenHash: string): Promise<ApiKeyRow | undef
 /** A page of a tenant's API keys, newest first. */
 export function listApiKeys(tx: Tx, tenantId: string, limit: number, beforeId: string | null): Promise<ApiKeyRow[]> {
   return tx.all<ApiKeyRow>(
-    `SELECT * FROM api_keys WHERE tenant_id = ?${beforeId ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
-    beforeId ? [tenantId, beforeId, limit] : [tenantId, limit],
+    `SELECT * FROM api_keys WHERE tenant_id = ?${beforeId ? ' AND id < ?' : ''} ORDER BY id DESC ${limitSql(limit)}`,
+    beforeId ? [tenantId, beforeId] : [tenantId],
   );
 }
 

@@ -1,6 +1,6 @@
 import type { EventRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, placeholders } from './sql.js';
+import { insertRow, limitSql, placeholders } from './sql.js';
 
 /** Appends an event. */
 export function insertEvent(tx: Tx, row: EventRow): Promise<number> {
@@ -14,11 +14,10 @@ export function getEvent(tx: Tx, tenantId: string, id: string): Promise<EventRow
 
 /** Events of one job after a sequence number, in order (read from its tree's range, which is ordered). */
 export function listJobEvents(tx: Tx, rootId: string, jobId: string, afterSequence: number, limit: number): Promise<EventRow[]> {
-  return tx.all<EventRow>('SELECT * FROM events WHERE root_job_id = ? AND sequence > ? AND job_id = ? ORDER BY sequence LIMIT ?', [
+  return tx.all<EventRow>(`SELECT * FROM events WHERE root_job_id = ? AND sequence > ? AND job_id = ? ORDER BY sequence ${limitSql(limit)}`, [
     rootId,
     afterSequence,
     jobId,
-    limit,
   ]);
 }
 
@@ -32,7 +31,7 @@ export function listTreeEvents(
 ): Promise<EventRow[]> {
   const only = jobIds ? ` AND job_id IN (${placeholders(jobIds.length)})` : '';
   return tx.all<EventRow>(
-    `SELECT * FROM events WHERE root_job_id = ? AND sequence > ?${only} ORDER BY sequence LIMIT ?`,
-    [rootId, afterSequence, ...(jobIds ?? []), limit],
+    `SELECT * FROM events WHERE root_job_id = ? AND sequence > ?${only} ORDER BY sequence ${limitSql(limit)}`,
+    [rootId, afterSequence, ...(jobIds ?? [])],
   );
 }

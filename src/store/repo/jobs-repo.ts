@@ -2,7 +2,7 @@ import type { JobStatus } from '../../protocol/jobs.js';
 import type { Millis } from '../../domain/time.js';
 import type { JobNodeRow, JobRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, placeholders, updateRow, updateRowReturning } from './sql.js';
+import { insertRow, limitSql, placeholders, updateRow, updateRowReturning } from './sql.js';
 
 /** Stores a new job. */
 export function insertJob(tx: Tx, row: JobRow): Promise<number> {
@@ -59,8 +59,7 @@ export function listJobs(tx: Tx, tenantId: string, filters: JobFilters, limit: n
     params.push(key, value);
   }
   if (beforeId) (where.push('id < ?'), params.push(beforeId));
-  params.push(limit);
-  return tx.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`, params);
+  return tx.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC ${limitSql(limit)}`, params);
 }
 
 /** Every descendant of a root, as tree nodes (oldest first). */
@@ -89,8 +88,8 @@ export async function hasQueuedJob(tx: Tx, agentId: string): Promise<boolean> {
 /** The oldest queued jobs of an agent, locked and skipping those another claim holds. */
 export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise<JobRow[]> {
   return tx.all<JobRow>(
-    `SELECT * FROM jobs WHERE agent_id = ? AND status = 'queued' ORDER BY id LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
-    [agentId, limit],
+    `SELECT * FROM jobs WHERE agent_id = ? AND status = 'queued' ORDER BY id ${limitSql(limit)}${tx.dialect.forUpdateSkipLocked}`,
+    [agentId],
   );
 }
 
@@ -101,8 +100,8 @@ export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise
  */
 export function selectDue(tx: Tx, limit: number): Promise<JobRow[]> {
   return tx.all<JobRow>(
-    `SELECT * FROM jobs WHERE timer_at IS NOT NULL AND timer_at <= ? ORDER BY timer_at, depth LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
-    [tx.now, limit],
+    `SELECT * FROM jobs WHERE timer_at IS NOT NULL AND timer_at <= ? ORDER BY timer_at, depth ${limitSql(limit)}${tx.dialect.forUpdateSkipLocked}`,
+    [tx.now],
   );
 }
 

@@ -1,6 +1,6 @@
 import type { AttemptRow, MessageRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, placeholders, updateRow } from './sql.js';
+import { insertRow, limitSql, placeholders, updateRow } from './sql.js';
 
 /** Writes a webhook message into the outbox (in the transaction of the transition it reports). */
 export function insertMessage(tx: Tx, row: MessageRow): Promise<number> {
@@ -46,8 +46,8 @@ export async function claimDueMessages(
   const skip = skipEndpoints.length > 0 ? ` AND endpoint NOT IN (${placeholders(skipEndpoints.length)})` : '';
   const candidates = await tx.all<{ id: string; endpoint: string }>(
     `SELECT id, endpoint FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= ?${skip}
-      ORDER BY next_attempt_at LIMIT ?${tx.dialect.forUpdateSkipLocked}`,
-    [tx.now, ...skipEndpoints, limit],
+      ORDER BY next_attempt_at ${limitSql(limit)}${tx.dialect.forUpdateSkipLocked}`,
+    [tx.now, ...skipEndpoints],
   );
   const taken = new Map<string, number>();
   const ids: string[] = [];
@@ -93,8 +93,8 @@ export function insertAttempt(tx: Tx, row: AttemptRow): Promise<number> {
 export function listMessagesForJob(tx: Tx, tenantId: string, jobId: string, limit: number, beforeId: string | null): Promise<MessageRow[]> {
   return tx.all<MessageRow>(
     `SELECT * FROM webhook_messages WHERE tenant_id = ? AND (job_id = ? OR observer_job_id = ?)${beforeId ? ' AND id < ?' : ''}
-      ORDER BY id DESC LIMIT ?`,
-    beforeId ? [tenantId, jobId, jobId, beforeId, limit] : [tenantId, jobId, jobId, limit],
+      ORDER BY id DESC ${limitSql(limit)}`,
+    beforeId ? [tenantId, jobId, jobId, beforeId] : [tenantId, jobId, jobId],
   );
 }
 

@@ -6,6 +6,17 @@ const inserts = new Map<string, { sql: string; columns: string[] }>();
 // Updates change varying columns: their statements are cached by the list of columns.
 const updateCache = new Map<string, string>();
 
+/**
+ * `LIMIT n`, the number written into the statement rather than bound. SQLite's query planner reads the value of a
+ * LIMIT, and a statement whose LIMIT is a bound parameter cost about 20 µs more a run here (measured: 22 µs
+ * against 0.7 µs for the same query finding nothing) — it seems to be prepared again each time. Limits are small
+ * integers from a few values, so one cached statement per value stays cheap.
+ */
+export function limitSql(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`a LIMIT must be a whole number of rows, not ${n}`);
+  return `LIMIT ${n}`;
+}
+
 /** Inserts one row; its columns are the keys of `row`. */
 export function insertRow(tx: Tx, table: string, row: object): Promise<number> {
   let insert = inserts.get(table);
