@@ -156,7 +156,8 @@ for (const engine of ENGINES) {
       it('hands one notification to its followers one at a time, and leaves the rest waiting once one finds nothing', async () => {
         if (!store.follow) return;
         const ran: string[] = [];
-        // Two jobs to take: the first two followers each take one, the third finds none; the fourth never runs.
+        // Two jobs to take: the first two followers each take one, the third finds none; this notification does not
+        // run the fourth.
         let left = 2;
         const take = (name: string) => async () => {
           ran.push(name);

@@ -31,7 +31,6 @@ export function timerAt(job: JobClock): Millis | null {
   return earliest;
 }
 
-/** What a fired timer means for a job. Deadlines win over lease expiry when both have passed. */
 /** The longest the timer sweep sleeps between looks (so a timer set in another process is noticed this late at
  * most); it wakes sooner only for a commit that sets a timer due before then. */
 export const TIMER_SWEEP_MAX_SLEEP_MS = 500;
@@ -44,6 +43,7 @@ export function wakesTimerSweep(timer: Millis | null, previous: Millis | null, n
   return timer != null && timer < now + TIMER_SWEEP_MAX_SLEEP_MS && (previous == null || timer < previous);
 }
 
+/** What a fired timer means for a job. Deadlines win over lease expiry when both have passed. */
 export type DueAction = 'timeout' | 'queue_timeout' | 'lease_expired';
 
 /** Which timer of this job has fired at `now`, if any. */
