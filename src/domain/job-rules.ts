@@ -31,8 +31,10 @@ export function timerAt(job: JobClock): Millis | null {
   return earliest;
 }
 
-/** The longest the timer sweep sleeps between looks (so a timer set in another process is noticed this late at
- * most); it wakes sooner only for a commit that sets a timer due before then. */
+/**
+ * The longest the timer sweep sleeps between looks (so a timer set in another process is noticed this late at
+ * most); it wakes sooner only for a commit that sets a timer due before then.
+ */
 export const TIMER_SWEEP_MAX_SLEEP_MS = 500;
 
 /**
