@@ -13,6 +13,14 @@
  *
  *   node bench/peers/fastify-bare-server.mjs --port 3000 --sqlite /tmp/floor.db
  *
+ * With `--checked KEY` it also does the two checks every dispatch API owes its callers before it stores anything: it
+ * takes a bearer API key (a header read and one map lookup, what agentjobs pays for a caller it has seen) and
+ * validates the body against agentjobs' own `DispatchRequest` schema (from dist/protocol, compiled by Fastify's
+ * Ajv). With both flags it is the checked durable floor: the least an authenticated, validated, durable dispatch
+ * costs on this framework and this disk, before any design of its own.
+ *
+ *   node bench/peers/fastify-bare-server.mjs --port 3000 --checked ak_key --sqlite /tmp/floor.db
+ *
  * Plain JavaScript run by plain `node`, not TypeScript through tsx: agentjobs runs compiled from
  * dist/ without a loader, and the ceiling must run the same way (the same file under
  * `--import tsx` answered about 8 % fewer requests per second here: median of 7 paired rounds).
@@ -40,10 +48,20 @@ const ulid = monotonicFactory();
 const sqliteFlag = process.argv.indexOf('--sqlite');
 const sqliteFile = sqliteFlag > 0 ? process.argv[sqliteFlag + 1] : undefined;
 if (sqliteFlag > 0 && !sqliteFile) {
-  console.error('usage: fastify-bare-server.mjs --port <port> [--sqlite <file>]');
+  console.error('usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>]');
   process.exit(2);
 }
 const store = sqliteFile ? groupCommit(sqliteFile) : undefined;
+const checkedFlag = process.argv.indexOf('--checked');
+const apiKey = checkedFlag > 0 ? process.argv[checkedFlag + 1] : undefined;
+if (checkedFlag > 0 && !apiKey) {
+  console.error('usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>]');
+  process.exit(2);
+}
+// The callers a checked server knows, by Authorization header (agentjobs remembers a caller by its token the same way).
+const callers = new Map(apiKey ? [[`Bearer ${apiKey}`, { tenantId: 'ten_bench' }]] : []);
+// Loaded only when asked for: the plain ceiling must not depend on a build of agentjobs.
+const dispatchSchema = apiKey ? (await import('../../dist/protocol/index.js')).DispatchRequest : undefined;
 
 /**
  * A durable store at its simplest: one table, one insert per job, and every insert queued during one turn of
@@ -76,12 +94,21 @@ function groupCommit(file) {
     });
 }
 
-const app = Fastify({ logger: false });
+// Validation as strict as agentjobs' own: no coercion, no silent removal of unknown fields.
+const app = Fastify({ logger: false, ...(apiKey ? { ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } } } : {}) });
 
 app.post(
   '/v1/jobs',
   {
+    ...(apiKey
+      ? {
+          onRequest: async (request, reply) => {
+            if (!callers.has(String(request.headers.authorization))) return reply.code(401).send({ error: { code: 'unauthenticated' } });
+          },
+        }
+      : {}),
     schema: {
+      ...(dispatchSchema ? { body: dispatchSchema } : {}),
       response: {
         202: {
           type: 'object',

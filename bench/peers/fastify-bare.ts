@@ -1,7 +1,9 @@
 /**
  * Dispatch references: the bare Fastify endpoint (fastify-bare-server.mjs) in its own process,
  * loaded by 64 concurrent keep-alive clients posting the job payload — storing nothing (the HTTP
- * ceiling), or each job in a one-table SQLite file with group commit (the durable floor).
+ * ceiling), or each job in a one-table SQLite file with group commit (the durable floor), or that
+ * after an API key check and validation of the body against agentjobs' schema (the checked
+ * durable floor).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +17,8 @@ import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.mjs', import.meta.url));
 const BODY = JSON.stringify(dispatchBody(PLACEHOLDER_AGENT_ID));
 const HEADERS = { 'content-type': 'application/json' };
+/** The API key the checked variant takes. */
+const CHECKED_KEY = 'ak_bench_checked_floor';
 
 const VARIANTS = {
   ceiling: {
@@ -31,12 +35,20 @@ const VARIANTS = {
       'The same endpoint, answering only after the job is inserted into a one-table SQLite file (WAL, synchronous=FULL) and committed with the others of its event-loop turn: what durability alone costs here.',
     reference: false,
   },
+  checked: {
+    id: 'fastify-checked-sqlite.dispatch',
+    label: 'Fastify + API key + body schema + 1 SQLite insert (checked floor)',
+    description:
+      "The durable floor after the checks any dispatch API owes: a bearer API key looked up in memory and the body validated against agentjobs' own DispatchRequest schema (strict Ajv, as agentjobs). The least an authenticated, validated, durable dispatch costs here, before any storage design.",
+    reference: false,
+  },
 } as const;
 
 /**
  * Measures `POST /v1/jobs` answered 202 by a Fastify server that stores nothing (`ceiling`: the
  * most any dispatch endpoint on this framework, this machine and this client can reach) or that
- * stores each job durably and nothing else (`durable`).
+ * stores each job durably and nothing else (`durable`), or that after checking the caller's key and
+ * the body (`checked`).
  */
 export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'): Scenario {
   const { id, label, description, reference } = VARIANTS[variant];
@@ -48,7 +60,7 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
       connections: ctx.sizes.concurrency,
       durationMs,
       expectStatus: 202,
-      request: () => ({ method: 'POST', path: '/v1/jobs', headers: HEADERS, body: BODY }),
+      request: () => ({ method: 'POST', path: '/v1/jobs', headers: variant === 'checked' ? { ...HEADERS, authorization: `Bearer ${CHECKED_KEY}` } : HEADERS, body: BODY }),
     });
 
   return {
@@ -58,14 +70,14 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
     description,
     reference,
     requires: [],
-    config: { process: 'separate', logger: false, ...(variant === 'durable' ? { synchronous: 'FULL' } : {}) },
+    config: { process: 'separate', logger: false, ...(variant === 'ceiling' ? {} : { synchronous: 'FULL' }), ...(variant === 'checked' ? { checks: 'api key, DispatchRequest schema' } : {}) },
     async setup(ctx) {
       const port = await findFreePort();
-      dbFile = variant === 'durable' ? join(ctx.workDir, 'fastify-sqlite.db') : undefined;
+      dbFile = variant === 'ceiling' ? undefined : join(ctx.workDir, `fastify-sqlite-${variant}.db`);
       server = await spawnServer({
         name: `Fastify server (${variant})`,
         command: process.execPath,
-        args: [SERVER_SCRIPT, '--port', String(port), ...(dbFile ? ['--sqlite', dbFile] : [])],
+        args: [SERVER_SCRIPT, '--port', String(port), ...(variant === 'checked' ? ['--checked', CHECKED_KEY] : []), ...(dbFile ? ['--sqlite', dbFile] : [])],
         cwd: ctx.repoRoot,
         port,
         readyPath: '/healthz',

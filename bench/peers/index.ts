@@ -11,6 +11,7 @@ export function peerScenarios(): Scenario[] {
   return [
     fastifyBareDispatch(),
     fastifyBareDispatch('durable'),
+    fastifyBareDispatch('checked'),
     bullmqAdd(),
     pgBossSend(),
     bullmqEndToEnd(),
