@@ -69,7 +69,8 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
     label,
     description,
     reference,
-    requires: [],
+    // The checked variant validates with agentjobs' own schema, from this checkout's build (dist/protocol).
+    requires: variant === 'checked' ? ['agentjobs'] : [],
     config: { process: 'separate', logger: false, ...(variant === 'ceiling' ? {} : { synchronous: 'FULL' }), ...(variant === 'checked' ? { checks: 'api key, DispatchRequest schema' } : {}) },
     async setup(ctx) {
       const port = await findFreePort();
