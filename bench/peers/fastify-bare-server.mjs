@@ -34,10 +34,27 @@ import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { monotonicFactory } from 'ulid';
 
-const portFlag = process.argv.indexOf('--port');
-const port = portFlag > 0 ? Number(process.argv[portFlag + 1]) : Number.NaN;
+const USAGE = 'usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>]';
+
+/**
+ * The value after `flag` on the command line; undefined when the flag is absent. A flag given without a value
+ * ends the process with the usage line.
+ * @param {string} flag
+ */
+function flagValue(flag) {
+  const at = process.argv.indexOf(flag);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  if (!value) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  return value;
+}
+
+const port = Number(flagValue('--port'));
 if (!Number.isInteger(port) || port <= 0) {
-  console.error('usage: fastify-bare-server.mjs --port <port>');
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -45,21 +62,11 @@ if (!Number.isInteger(port) || port <= 0) {
 // call (~90 µs here, a 5× slowdown of this endpoint); a factory looks it up once (~1 µs/id).
 const ulid = monotonicFactory();
 
-const sqliteFlag = process.argv.indexOf('--sqlite');
-const sqliteFile = sqliteFlag > 0 ? process.argv[sqliteFlag + 1] : undefined;
-if (sqliteFlag > 0 && !sqliteFile) {
-  console.error('usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>]');
-  process.exit(2);
-}
+const sqliteFile = flagValue('--sqlite');
 const store = sqliteFile ? groupCommit(sqliteFile) : undefined;
-const checkedFlag = process.argv.indexOf('--checked');
-const apiKey = checkedFlag > 0 ? process.argv[checkedFlag + 1] : undefined;
-if (checkedFlag > 0 && !apiKey) {
-  console.error('usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>]');
-  process.exit(2);
-}
-// The callers a checked server knows, by Authorization header (agentjobs remembers a caller by its token the same way).
-const callers = new Map(apiKey ? [[`Bearer ${apiKey}`, { tenantId: 'ten_bench' }]] : []);
+const apiKey = flagValue('--checked');
+// The Authorization headers a checked server takes, looked up per request (agentjobs remembers a caller by its token).
+const callers = new Set(apiKey ? [`Bearer ${apiKey}`] : []);
 // Loaded only when asked for: the plain ceiling must not depend on a build of agentjobs.
 const dispatchSchema = apiKey ? (await import('../../dist/protocol/index.js')).DispatchRequest : undefined;
 

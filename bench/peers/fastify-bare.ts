@@ -52,6 +52,9 @@ const VARIANTS = {
  */
 export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'): Scenario {
   const { id, label, description, reference } = VARIANTS[variant];
+  const checked = variant === 'checked';
+  // Built once: the load generator's own cost per request must not grow with the variant.
+  const headers = checked ? { ...HEADERS, authorization: `Bearer ${CHECKED_KEY}` } : HEADERS;
   let server: SpawnedServer | undefined;
   let dbFile: string | undefined;
   const load = (ctx: ScenarioContext, durationMs: number) =>
@@ -60,7 +63,7 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
       connections: ctx.sizes.concurrency,
       durationMs,
       expectStatus: 202,
-      request: () => ({ method: 'POST', path: '/v1/jobs', headers: variant === 'checked' ? { ...HEADERS, authorization: `Bearer ${CHECKED_KEY}` } : HEADERS, body: BODY }),
+      request: () => ({ method: 'POST', path: '/v1/jobs', headers, body: BODY }),
     });
 
   return {
@@ -70,15 +73,15 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
     description,
     reference,
     // The checked variant validates with agentjobs' own schema, from this checkout's build (dist/protocol).
-    requires: variant === 'checked' ? ['agentjobs'] : [],
-    config: { process: 'separate', logger: false, ...(variant === 'ceiling' ? {} : { synchronous: 'FULL' }), ...(variant === 'checked' ? { checks: 'api key, DispatchRequest schema' } : {}) },
+    requires: checked ? ['agentjobs'] : [],
+    config: { process: 'separate', logger: false, ...(variant === 'ceiling' ? {} : { synchronous: 'FULL' }), ...(checked ? { checks: 'api key, DispatchRequest schema' } : {}) },
     async setup(ctx) {
       const port = await findFreePort();
       dbFile = variant === 'ceiling' ? undefined : join(ctx.workDir, `fastify-sqlite-${variant}.db`);
       server = await spawnServer({
         name: `Fastify server (${variant})`,
         command: process.execPath,
-        args: [SERVER_SCRIPT, '--port', String(port), ...(variant === 'checked' ? ['--checked', CHECKED_KEY] : []), ...(dbFile ? ['--sqlite', dbFile] : [])],
+        args: [SERVER_SCRIPT, '--port', String(port), ...(checked ? ['--checked', CHECKED_KEY] : []), ...(dbFile ? ['--sqlite', dbFile] : [])],
         cwd: ctx.repoRoot,
         port,
         readyPath: '/healthz',
