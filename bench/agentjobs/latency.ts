@@ -29,12 +29,16 @@ export interface LatencyPass {
   completedAt: Map<string, number>;
 }
 
+/** What a latency pass needs of a server: where it listens, a key to dispatch with, an agent and its worker token. */
+export type LatencyTarget = Pick<RunningAgentjobs, 'origins' | 'apiKey' | 'agent'>;
+
 /**
  * Dispatches at `ctx.sizes.latencyRate` for `durationMs` to an idle worker and waits until every
  * dispatched job has completed. Shared with the growth scenarios, which measure claim latency
- * the same way on a large store.
+ * the same way on a large store, and with the worker-protocol floor (`peers/fastify-bare.ts`), which speaks the
+ * same protocol.
  */
-export async function latencyPass(ctx: ScenarioContext, server: RunningAgentjobs, durationMs: number): Promise<LatencyPass> {
+export async function latencyPass(ctx: ScenarioContext, server: LatencyTarget, durationMs: number): Promise<LatencyPass> {
   const pass: Omit<LatencyPass, 'driven'> = { dueAt: new Map(), acceptedAt: new Map(), claimedAt: new Map(), completedAt: new Map() };
   const worker = startProtocolWorker({
     origins: server.origins,
@@ -90,16 +94,27 @@ export function agentjobsLatency(name: DeploymentName): Scenario {
       const server = await startAgentjobs(ctx, deployment, `latency_${name}_${round}`);
       try {
         await latencyPass(ctx, server, Math.min(2000, ctx.sizes.latencyMs));
+        const cpu0 = server.cpuSeconds();
         const pass = await latencyPass(ctx, server, ctx.sizes.latencyMs);
-        return [
-          ...latencyFigures('start', joinLatencies(pass.dueAt, pass.claimedAt), pass.driven),
-          ...latencyFigures('completed', joinLatencies(pass.dueAt, pass.completedAt)),
-          ...latencyFigures('dispatch', joinLatencies(pass.dueAt, pass.acceptedAt)).filter((f) => f.name === 'dispatch p99'),
-        ];
+        return latencyPassFigures(pass, server.cpuSeconds() - cpu0);
       } finally {
         await server.stop();
       }
     },
     async teardown() {},
   };
+}
+
+/**
+ * The figures of a latency round: dispatch → claimed (`start`) and → completed, the 202's p99, and the server's CPU
+ * per job over the pass (`serverCpuSeconds`): at a steady low rate, what a job costs the server is what it takes
+ * from the cores the other processes on the job's path are waiting for.
+ */
+export function latencyPassFigures(pass: LatencyPass, serverCpuSeconds: number): Figure[] {
+  return [
+    ...latencyFigures('start', joinLatencies(pass.dueAt, pass.claimedAt), pass.driven),
+    ...latencyFigures('completed', joinLatencies(pass.dueAt, pass.completedAt)),
+    ...latencyFigures('dispatch', joinLatencies(pass.dueAt, pass.acceptedAt)).filter((f) => f.name === 'dispatch p99'),
+    { name: 'server CPU/job', unit: 'µs', value: (serverCpuSeconds * 1e6) / Math.max(1, pass.driven.ok), better: 'lower' },
+  ];
 }

@@ -21,6 +21,16 @@
  *
  *   node bench/peers/fastify-bare-server.mjs --port 3000 --checked ak_key --sqlite /tmp/floor.db
  *
+ * With `--worker-token TOKEN` as well it is the worker-protocol floor, for the latency group: it also answers the two
+ * calls a worker makes (SPEC §6) for bearers of that token — `POST /v1/agents/{id}/claim`, which long-polls, and
+ * `POST /v1/jobs/{id}/complete` — both validated with agentjobs' own schemas and stored in the same file. A
+ * dispatch that finds a claim waiting writes its job already leased, in its own commit, and that claim is answered
+ * when the commit is on disk (agentjobs hands a job over the same way). Nothing else: no event log, no webhooks, no
+ * check of the result against the brief's `output_schema`, one lease length. What a durable job server speaking
+ * agentjobs' protocol over HTTP costs in latency on this machine, before any design of its own:
+ *
+ *   node bench/peers/fastify-bare-server.mjs --port 3000 --checked ak_key --sqlite /tmp/floor.db --worker-token awt_t
+ *
  * Plain JavaScript run by plain `node`, not TypeScript through tsx: agentjobs runs compiled from
  * dist/ without a loader, and the ceiling must run the same way (the same file under
  * `--import tsx` answered about 8 % fewer requests per second here: median of 7 paired rounds).
@@ -30,11 +40,12 @@
  * (validation, auth, storage), so agentjobs' dispatch rate divided by this one is the share of
  * the framework's ceiling that agentjobs keeps.
  */
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { monotonicFactory } from 'ulid';
 
-const USAGE = 'usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>]';
+const USAGE = 'usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>] [--worker-token <token>]';
 
 /**
  * The value after `flag` on the command line; undefined when the flag is absent. A flag given without a value
@@ -65,43 +76,136 @@ const ulid = monotonicFactory();
 const sqliteFile = flagValue('--sqlite');
 const store = sqliteFile ? groupCommit(sqliteFile) : undefined;
 const apiKey = flagValue('--checked');
+const workerToken = flagValue('--worker-token');
+if (workerToken && !(store && apiKey)) {
+  console.error(`${USAGE}\n--worker-token needs --checked and --sqlite`);
+  process.exit(2);
+}
 // The Authorization headers a checked server takes, looked up per request (agentjobs remembers a caller by its token).
 const callers = new Set(apiKey ? [`Bearer ${apiKey}`] : []);
+const workers = new Set(workerToken ? [`Bearer ${workerToken}`] : []);
 // Loaded only when asked for: the plain ceiling must not depend on a build of agentjobs.
-const dispatchSchema = apiKey ? (await import('../../dist/protocol/index.js')).DispatchRequest : undefined;
+const protocol = apiKey ? await import('../../dist/protocol/index.js') : undefined;
 
 /**
- * A durable store at its simplest: one table, one insert per job, and every insert queued during one turn of
- * the event loop committed together (one fsync), each caller answered after the commit.
+ * @typedef {{ insert: import('better-sqlite3').Statement; insertJob: import('better-sqlite3').Statement; claim: import('better-sqlite3').Statement; complete: import('better-sqlite3').Statement }} Statements
+ * @typedef {(statements: Statements) => unknown} Write a write run inside a batch's transaction; what it returns is
+ *   the caller's answer once the batch is committed
+ */
+
+/**
+ * A durable store at its simplest: one table, and every write queued during one turn of the event loop
+ * committed together (one fsync), each caller answered after the commit.
  * @param {string} file
  */
 function groupCommit(file) {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, brief TEXT NOT NULL, created_at INTEGER NOT NULL)');
-  const insert = db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at) VALUES (?, ?, ?, ?)');
-  /** @type {Array<{ row: unknown[]; resolve: (value: undefined) => void; reject: (error: unknown) => void }>} */
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, brief TEXT NOT NULL, created_at INTEGER NOT NULL, status TEXT, lease_token TEXT, lease_expires_at INTEGER, result TEXT)',
+  );
+  /** @type {Statements} */
+  const statements = {
+    insert: db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at) VALUES (?, ?, ?, ?)'),
+    insertJob: db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at, status, lease_token, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    claim: db.prepare("UPDATE jobs SET status = 'running', lease_token = ?, lease_expires_at = ? WHERE id = ?"),
+    complete: db.prepare("UPDATE jobs SET status = 'completed', result = ?, lease_token = NULL WHERE id = ? AND lease_token = ? AND status = 'running'"),
+  };
+  /** @type {Array<{ write: Write; resolve: (value: unknown) => void; reject: (error: unknown) => void }>} */
   let queue = [];
   const flush = () => {
     const batch = queue;
     queue = [];
+    /** @type {unknown[]} */
+    let results;
     try {
-      db.transaction(() => batch.forEach((write) => insert.run(...write.row)))();
+      results = db.transaction(() => batch.map((entry) => entry.write(statements)))();
     } catch (error) {
       // A failed commit (disk full…) fails its requests (500), not the process.
-      return batch.forEach((write) => write.reject(error));
+      return batch.forEach((entry) => entry.reject(error));
     }
-    batch.forEach((write) => write.resolve(undefined));
+    batch.forEach((entry, i) => entry.resolve(results[i]));
   };
-  /** @param {unknown[]} row */
-  return (row) =>
+  /** @param {Write} write */
+  return (write) =>
     new Promise((resolve, reject) => {
-      if (queue.push({ row, resolve, reject }) === 1) setImmediate(flush);
+      if (queue.push({ write, resolve, reject }) === 1) setImmediate(flush);
     });
 }
 
-// Validation as strict as agentjobs' own: no coercion, no silent removal of unknown fields.
+// The worker protocol's state. A claim that finds nothing waits in `waiting` until a dispatch for its agent
+// leases it a job inside the dispatch's own transaction; jobs dispatched while no claim waits are `queued`.
+const LEASE_MS = 30_000;
+/** @typedef {{ want: number; jobs: string[]; pending: number; answer: (jobs: string[]) => void }} Waiter */
+/** @type {Map<string, Waiter[]>} */
+const waiting = new Map();
+/** @type {Map<string, string[]>} ids of jobs queued per agent, oldest first */
+const queued = new Map();
+/** @type {Map<string, string>} what a claim answers for a job, without its lease, by id */
+const jobJson = new Map();
+
+/** @param {string} id @param {string} agentId @param {string} brief @param {number} createdAt */
+function jobText(id, agentId, brief, createdAt) {
+  return `{"id":"${id}","agent_id":${JSON.stringify(agentId)},"status":"running","brief":${brief},"created_at":"${new Date(createdAt).toISOString()}"}`;
+}
+
+/** One claimed job as a claim answers it, with a new lease. @param {string} job */
+function leased(job) {
+  const token = `lease_${randomBytes(18).toString('base64url')}`;
+  const expiresAt = Date.now() + LEASE_MS;
+  return { token, expiresAt, text: `{"job":${job},"lease":{"token":"${token}","expires_at":"${new Date(expiresAt).toISOString()}"}}` };
+}
+
+/**
+ * A dispatch's write without the worker protocol (the dispatch floors): the job's row, nothing more.
+ * @param {string} id @param {string} agentId @param {string} brief @param {number} createdAt
+ * @returns {Write}
+ */
+function insertWrite(id, agentId, brief, createdAt) {
+  return (s) => s.insert.run(id, agentId, brief, createdAt);
+}
+
+/**
+ * A dispatch's write with the worker protocol: its job, leased at once to the first claim waiting on its agent with room, or queued.
+ * @param {string} id @param {string} agentId @param {string} brief @param {number} createdAt
+ * @returns {Write}
+ */
+function dispatchWrite(id, agentId, brief, createdAt) {
+  return (s) => {
+    const waiter = waiting.get(agentId)?.find((w) => w.jobs.length + w.pending < w.want);
+    if (!waiter) {
+      s.insertJob.run(id, agentId, brief, createdAt, 'queued', null, null);
+      return () => {
+        jobJson.set(id, jobText(id, agentId, brief, createdAt));
+        let ids = queued.get(agentId);
+        if (!ids) queued.set(agentId, (ids = []));
+        ids.push(id);
+      };
+    }
+    const lease = leased(jobText(id, agentId, brief, createdAt));
+    s.insertJob.run(id, agentId, brief, createdAt, 'running', lease.token, lease.expiresAt);
+    waiter.pending++;
+    // Committed: the waiting claim is answered with what it was given (after every write of the batch has run,
+    // so one claim takes all the jobs its batch leased it).
+    return () => {
+      waiter.pending--;
+      waiter.jobs.push(lease.text);
+      queueMicrotask(() => waiter.jobs.length && answerWaiter(agentId, waiter));
+    };
+  };
+}
+
+/** @param {string} agentId @param {Waiter} waiter */
+function answerWaiter(agentId, waiter) {
+  const list = waiting.get(agentId);
+  const at = list?.indexOf(waiter) ?? -1;
+  if (at < 0) return;
+  list?.splice(at, 1);
+  waiter.answer(waiter.jobs);
+}
+
+// Validation as strict as agentjobs' own// Validation as strict as agentjobs' own: no coercion, no silent removal of unknown fields.
 const app = Fastify({ logger: false, ...(apiKey ? { ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } } } : {}) });
 
 app.post(
@@ -115,7 +219,7 @@ app.post(
         }
       : {}),
     schema: {
-      ...(dispatchSchema ? { body: dispatchSchema } : {}),
+      ...(protocol ? { body: protocol.DispatchRequest } : {}),
       response: {
         202: {
           type: 'object',
@@ -133,7 +237,11 @@ app.post(
     const id = `job_${ulid().toLowerCase()}`;
     const body = /** @type {{ agent_id?: unknown; brief?: unknown }} */ (request.body);
     const createdAt = Date.now();
-    if (store) await store([id, String(body.agent_id), JSON.stringify(body.brief), createdAt]);
+    if (store) {
+      const write = workerToken ? dispatchWrite : insertWrite;
+      const committed = await store(write(id, String(body.agent_id), JSON.stringify(body.brief), createdAt));
+      if (workerToken) /** @type {() => void} */ (committed)();
+    }
     reply.code(202).header('location', `/v1/jobs/${id}`);
     return {
       id,
@@ -143,6 +251,65 @@ app.post(
     };
   },
 );
+
+if (workerToken && protocol && store) {
+  const { ClaimRequest, CompleteRequest } = protocol;
+  /** @type {import('fastify').onRequestHookHandler} */
+  const workerOnly = async (request, reply) => {
+    if (!workers.has(String(request.headers.authorization))) return reply.code(401).send({ error: { code: 'unauthenticated' } });
+  };
+
+  app.post('/v1/agents/:agentId/claim', { onRequest: workerOnly, schema: { body: ClaimRequest } }, async (request, reply) => {
+    const { agentId } = /** @type {{ agentId: string }} */ (request.params);
+    const { max_jobs: want = 1, wait_seconds: waitSeconds = 0 } = /** @type {{ max_jobs?: number; wait_seconds?: number }} */ (request.body);
+    const ids = queued.get(agentId) ?? [];
+    const taken = ids.splice(0, want);
+    /** @type {string[]} */
+    let jobs = [];
+    if (taken.length) {
+      const leases = taken.map((id) => ({ id, ...leased(String(jobJson.get(id))) }));
+      try {
+        await store((s) => leases.forEach((l) => s.claim.run(l.token, l.expiresAt, l.id)));
+      } catch (error) {
+        ids.unshift(...taken);
+        throw error;
+      }
+      for (const id of taken) jobJson.delete(id);
+      jobs = leases.map((l) => l.text);
+    } else if (waitSeconds > 0) {
+      jobs = await new Promise((resolve) => {
+        /** @type {Waiter} */
+        const waiter = {
+          want,
+          jobs: [],
+          pending: 0,
+          answer: (given) => {
+            clearTimeout(timer);
+            resolve(given);
+          },
+        };
+        let list = waiting.get(agentId);
+        if (!list) waiting.set(agentId, (list = []));
+        list.push(waiter);
+        // Gone (time is up, or the worker hung up) unless a batch not yet committed has leased it a job.
+        const leave = () => waiter.pending === 0 && answerWaiter(agentId, waiter);
+        const timer = setTimeout(leave, waitSeconds * 1000);
+        reply.raw.once('close', leave);
+      });
+    }
+    reply.type('application/json');
+    return `{"jobs":[${jobs.join(',')}]}`;
+  });
+
+  app.post('/v1/jobs/:id/complete', { onRequest: workerOnly, schema: { body: CompleteRequest } }, async (request, reply) => {
+    const { id } = /** @type {{ id: string }} */ (request.params);
+    const { lease_token: leaseToken, result } = /** @type {{ lease_token: string; result: unknown }} */ (request.body);
+    const changed = await store((s) => s.complete.run(JSON.stringify(result), id, leaseToken).changes);
+    if (!changed) return reply.code(409).send({ error: { code: 'lease_lost' } });
+    reply.type('application/json');
+    return `{"id":"${id}","status":"completed"}`;
+  });
+}
 
 app.get('/healthz', async () => ({ ok: true }));
 

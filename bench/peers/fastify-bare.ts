@@ -3,7 +3,8 @@
  * loaded by 64 concurrent keep-alive clients posting the job payload — storing nothing (the HTTP
  * ceiling), or each job in a one-table SQLite file with group commit (the durable floor), or that
  * after an API key check and validation of the body against agentjobs' schema (the checked
- * durable floor).
+ * durable floor). And the latency group's floor: the checked floor answering agentjobs' worker
+ * protocol too (claim with long poll, complete), driven exactly as agentjobs is.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,12 +14,33 @@ import { httpLoad } from '../lib/http-load.js';
 import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
 import { findFreePort, spawnServer, type SpawnedServer } from '../lib/process.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
+import { latencyPass, latencyPassFigures } from '../agentjobs/latency.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.mjs', import.meta.url));
 const BODY = JSON.stringify(dispatchBody(PLACEHOLDER_AGENT_ID));
 const HEADERS = { 'content-type': 'application/json' };
 /** The API key the checked variant takes. */
 const CHECKED_KEY = 'ak_bench_checked_floor';
+/** The worker token the worker-protocol floor takes. */
+const WORKER_TOKEN = 'awt_bench_worker_floor';
+
+/** Starts the server script with `flags` on a free port, waiting until it answers. */
+async function spawnFloor(ctx: ScenarioContext, name: string, flags: string[]): Promise<SpawnedServer> {
+  const port = await findFreePort();
+  return spawnServer({
+    name,
+    command: process.execPath,
+    args: [SERVER_SCRIPT, '--port', String(port), ...flags],
+    cwd: ctx.repoRoot,
+    port,
+    readyPath: '/healthz',
+  });
+}
+
+/** Deletes a SQLite file and its WAL and shared-memory files. */
+async function removeSqlite(file: string): Promise<void> {
+  await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(file + suffix, { force: true })));
+}
 
 const VARIANTS = {
   ceiling: {
@@ -76,16 +98,11 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
     requires: checked ? ['agentjobs'] : [],
     config: { process: 'separate', logger: false, ...(variant === 'ceiling' ? {} : { synchronous: 'FULL' }), ...(checked ? { checks: 'api key, DispatchRequest schema' } : {}) },
     async setup(ctx) {
-      const port = await findFreePort();
       dbFile = variant === 'ceiling' ? undefined : join(ctx.workDir, `fastify-sqlite-${variant}.db`);
-      server = await spawnServer({
-        name: `Fastify server (${variant})`,
-        command: process.execPath,
-        args: [SERVER_SCRIPT, '--port', String(port), ...(checked ? ['--checked', CHECKED_KEY] : []), ...(dbFile ? ['--sqlite', dbFile] : [])],
-        cwd: ctx.repoRoot,
-        port,
-        readyPath: '/healthz',
-      });
+      server = await spawnFloor(ctx, `Fastify server (${variant})`, [
+        ...(checked ? ['--checked', CHECKED_KEY] : []),
+        ...(dbFile ? ['--sqlite', dbFile] : []),
+      ]);
       // JIT warm-up so the first round does not measure the interpreter.
       await load(ctx, ctx.sizes.warmupMs);
     },
@@ -107,7 +124,48 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
     async teardown() {
       await server?.stop();
       server = undefined;
-      if (dbFile) await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(dbFile + suffix, { force: true })));
+      if (dbFile) await removeSqlite(dbFile);
+    },
+  };
+}
+
+/**
+ * The latency group's floor: the checked durable floor answering agentjobs' worker protocol as well
+ * (`--worker-token`: a long-polling claim, leased in the dispatch's own commit when it waits, and
+ * complete), driven by the same open-loop pass and protocol worker as agentjobs. What dispatch →
+ * claimed costs on this machine for any durable HTTP job server, before agentjobs' own design.
+ */
+export function fastifyFloorLatency(): Scenario {
+  let server: SpawnedServer | undefined;
+  let dbFile: string | undefined;
+  const target = () => ({
+    origins: [server!.origin],
+    apiKey: CHECKED_KEY,
+    agent: { id: PLACEHOLDER_AGENT_ID, worker_token: WORKER_TOKEN },
+  });
+  return {
+    id: 'fastify-worker-floor.latency',
+    group: 'latency',
+    label: 'Fastify + API key + schemas + SQLite, worker protocol (latency floor)',
+    description:
+      "The checked durable floor with agentjobs' worker protocol too (long-polling claim handed its job in the dispatch's own commit, complete), validated with agentjobs' schemas and driven as agentjobs is: dispatch → claimed for a durable HTTP job server here, before any design of its own.",
+    requires: ['agentjobs'],
+    config: { process: 'separate', logger: false, synchronous: 'FULL', claimLoops: 2, waitSeconds: 5 },
+    async setup(ctx) {
+      dbFile = join(ctx.workDir, 'fastify-worker-floor.db');
+      server = await spawnFloor(ctx, 'Fastify server (worker floor)', ['--checked', CHECKED_KEY, '--sqlite', dbFile, '--worker-token', WORKER_TOKEN]);
+      // Warmed up as agentjobs is at the start of each of its rounds.
+      await latencyPass(ctx, target(), Math.min(2000, ctx.sizes.latencyMs));
+    },
+    async run(ctx) {
+      const cpu0 = processCpuSeconds(server!.pid);
+      const pass = await latencyPass(ctx, target(), ctx.sizes.latencyMs);
+      return latencyPassFigures(pass, processCpuSeconds(server!.pid) - cpu0);
+    },
+    async teardown() {
+      await server?.stop();
+      server = undefined;
+      if (dbFile) await removeSqlite(dbFile);
     },
   };
 }

@@ -3,7 +3,7 @@
  */
 import type { Scenario } from '../lib/scenario.js';
 import { bullmqAdd, bullmqEndToEnd, bullmqLatency } from './bullmq.js';
-import { fastifyBareDispatch } from './fastify-bare.js';
+import { fastifyBareDispatch, fastifyFloorLatency } from './fastify-bare.js';
 import { pgBossEndToEnd, pgBossLatency, pgBossSend } from './pg-boss.js';
 
 /** Every peer scenario, fresh instances (scenarios hold their processes and connections). */
@@ -17,6 +17,7 @@ export function peerScenarios(): Scenario[] {
     bullmqEndToEnd(),
     pgBossEndToEnd(),
     bullmqLatency(),
+    fastifyFloorLatency(),
     pgBossLatency(),
   ];
 }
