@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../src/options.js';
 import { openStore } from '../src/server.js';
-import type { Store } from '../src/store/store.js';
+import type { Store, Tx } from '../src/store/store.js';
 import { getTenantByName, insertTenant } from '../src/store/repo/auth-repo.js';
 import { insertAgent, isLiveAgent, updateAgent } from '../src/store/repo/agents-repo.js';
 import { ENGINES, dropDatabase, engineOptions, type Engine } from './support/engines.js';
@@ -169,14 +169,55 @@ for (const engine of ENGINES) {
         await store.write(async (tx) => tx.notify('agent', 'agt_herd'));
         expect(await followers[0]!.result).toBe('w1');
         expect(await followers[1]!.result).toBe('w2');
-        expect(await followers[2]!.result).toBe(null);
         expect(ran).toEqual(['w1', 'w2', 'w3']);
-        // Still registered: the next notification runs it.
+        // The third found nothing: it is not settled (its waiter is not woken for nothing) but waits again, first in
+        // line, so the next notification runs it before the fourth.
         left = 1;
         await store.write(async (tx) => tx.notify('agent', 'agt_herd'));
-        expect(await followers[3]!.result).toBe('w4');
-        expect(ran).toEqual(['w1', 'w2', 'w3', 'w4']);
-        expect(followers[3]!.cancel()).toBe(false);
+        expect(await followers[2]!.result).toBe('w3');
+        expect(ran).toEqual(['w1', 'w2', 'w3', 'w3', 'w4']);
+        expect(followers[2]!.cancel()).toBe(false);
+        expect(followers[3]!.cancel()).toBe(true); // found nothing, so still waiting: withdrawn now, never run again
+        left = 1;
+        await store.write(async (tx) => tx.notify('agent', 'agt_herd'));
+        expect(ran).toHaveLength(5);
+      });
+
+      it('runs the followers afresh, each once, when a failing follower makes its batch run again', async () => {
+        if (!store.follow) return;
+        const ran: string[] = [];
+        // The "job" is a tenant the notifier inserts; taking it inserts another. Both live in the store, so a run
+        // that is rolled back leaves nothing taken (writes must be re-runnable).
+        const take = (name: string) => async (tx: Tx) => {
+          ran.push(name);
+          if (!(await getTenantByName(tx, 'retry-job')) || (await getTenantByName(tx, 'retry-taken'))) return null;
+          await insertTenant(tx, tenant('retry-taken', tx.now));
+          tx.notify('agent', 'agt_retry_boom'); // brings in the failing follower, after the idle one has run
+          return name;
+        };
+        const taker = store.follow('agent', 'agt_retry', take('taker'));
+        const idle = store.follow('agent', 'agt_retry', take('idle'));
+        const boom = store.follow('agent', 'agt_retry_boom', async () => {
+          ran.push('boom');
+          throw new Error('this follower fails');
+        });
+        // One batch of two writes, so that it first runs without savepoints: the failing follower rolls it all back,
+        // and it runs again with a savepoint per write.
+        const notifier = store.write(async (tx) => {
+          await insertTenant(tx, tenant('retry-job', tx.now));
+          tx.notify('agent', 'agt_retry');
+        });
+        const other = store.write(async () => 'other');
+        await Promise.all([notifier, other]);
+        expect(await taker.result).toBe('taker');
+        await expect(boom.result).rejects.toThrow('this follower fails');
+        expect(ran).toEqual(['taker', 'idle', 'boom', 'taker', 'idle', 'boom']);
+        expect(taker.cancel()).toBe(false);
+        expect(idle.cancel()).toBe(true); // found nothing in both runs: still waiting
+        expect(await store.read(async (tx) => (await getTenantByName(tx, 'retry-taken'))?.name)).toBe('retry-taken');
+        // Nothing left registered twice: a new notification runs no follower.
+        await store.write(async (tx) => tx.notify('agent', 'agt_retry'));
+        expect(ran).toHaveLength(6);
       });
 
       it('wakes this process after the commit, and never for a write that rolled back', async () => {

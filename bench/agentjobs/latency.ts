@@ -36,15 +36,16 @@ export type LatencyTarget = Pick<RunningAgentjobs, 'origins' | 'apiKey' | 'agent
  * Dispatches at `ctx.sizes.latencyRate` for `durationMs` to an idle worker and waits until every
  * dispatched job has completed. Shared with the growth scenarios, which measure claim latency
  * the same way on a large store, and with the worker-protocol floor (`peers/fastify-bare.ts`), which speaks the
- * same protocol.
+ * same protocol. `claimLoops` long polls wait at once (the protocol worker's default, 2, unless given).
  */
-export async function latencyPass(ctx: ScenarioContext, server: LatencyTarget, durationMs: number): Promise<LatencyPass> {
+export async function latencyPass(ctx: ScenarioContext, server: LatencyTarget, durationMs: number, claimLoops = 2): Promise<LatencyPass> {
   const pass: Omit<LatencyPass, 'driven'> = { dueAt: new Map(), acceptedAt: new Map(), claimedAt: new Map(), completedAt: new Map() };
   const worker = startProtocolWorker({
     origins: server.origins,
     agentId: server.agent.id,
     token: server.agent.worker_token,
     concurrency: ctx.sizes.concurrency,
+    claimLoops,
     result: NOOP_RESULT,
     onClaimed: (id, at) => pass.claimedAt.set(id, at),
     onCompleted: (id, at) => pass.completedAt.set(id, at),

@@ -5,9 +5,11 @@ import type { Channel, FollowingWrite, Store, Tx } from '../store/store.js';
  * on `channel`/`key` (no polling interval). The subscription is made before each attempt, so a wake-up that
  * lands while an attempt runs is not lost. Ends early when `signal` aborts.
  *
- * With `follower` (a write doing what `attempt` does), and a store that can, the sleeper also registers it to
+ * With `follower` (a write doing what `attempt` does), and a store that can, the sleeper registers it instead to
  * run in the very transaction of the write that notifies (see `Store.follow`): what that write made is handed
- * over in its own commit, without a second one.
+ * over in its own commit, without a second one. The follower is then its only wake-up: the store runs it on every
+ * notification that may have something for it and settles it only when it took something, so a sleeper is not
+ * woken by a job another sleeper took.
  */
 export async function waitFor<T>(
   store: Store,
@@ -22,8 +24,9 @@ export async function waitFor<T>(
   for (;;) {
     let woken = false;
     let wake: () => void = () => {};
+    let following: FollowingWrite<T | null> | undefined;
     const unlisten = store.listen(channel, (k) => {
-      if (k === key) {
+      if (k === key && !following) {
         woken = true;
         wake();
       }
@@ -34,7 +37,7 @@ export async function waitFor<T>(
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signals.some((s) => s.aborted)) return null;
       if (!woken) {
-        const following: FollowingWrite<T | null> | undefined = follower && store.follow?.(channel, key, follower);
+        following = follower && store.follow?.(channel, key, follower);
         following?.result.then(
           () => wake(),
           () => wake(),

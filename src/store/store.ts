@@ -53,9 +53,12 @@ export interface Tx {
 
 /** A write registered with {@link Store.follow}. */
 export interface FollowingWrite<T> {
-  /** Settles once the write has run and its transaction committed (or failed). */
+  /**
+   * Settles once the write has run, returned something other than null, and its transaction committed (or once it
+   * failed). A run that returns null leaves it waiting, unsettled.
+   */
   readonly result: Promise<T>;
-  /** Withdraws the write; false when it was already taken into a transaction (then await `result`). */
+  /** Withdraws the write; false when it has already taken something or failed (then await `result`). */
   cancel(): boolean;
 }
 
@@ -83,9 +86,10 @@ export interface Store {
    * `channel`/`key`, right after it — so a worker waiting for a job gets it in the dispatch's own commit, one
    * fsync sooner than a wake-up followed by a write of its own. The writes following one key run one at a time,
    * oldest first: the next runs only after the one before it returned something other than null (there may be
-   * more to take); once one returns null, the others stay registered for a later notification — so one dispatch
-   * does not run the claim of every waiting worker. Optional: an engine whose writes commit apart (PostgreSQL)
-   * leaves it out, and callers rely on `listen()` alone.
+   * more to take); once one returns null, it and the others stay registered for a later notification — so one
+   * dispatch does not run the claim of every waiting worker, and a waiter need not wake for a notification: its
+   * write is run whenever there may be something for it. Optional: an engine whose writes commit apart
+   * (PostgreSQL) leaves it out, and callers rely on `listen()` alone.
    */
   follow?<T>(channel: Channel, key: string, fn: (tx: Tx) => Promise<T>): FollowingWrite<T>;
   /** Database time now, for code outside a transaction (long-poll deadlines, the sweeper's next wake). */

@@ -30,7 +30,8 @@ const dialect: Dialect = {
 };
 
 interface BatchResult {
-  outcomes: Array<{ ok: boolean; value: unknown }>;
+  /** Per write of the batch; `waiting` for a follower that found nothing and waits again, unsettled. */
+  outcomes: Array<{ ok: boolean; value: unknown; waiting?: boolean }>;
   notes: Map<string, [Channel, string]>;
 }
 
@@ -191,7 +192,9 @@ export class SqliteStore implements Store {
       // page it touches into a sub-journal: it tripled the cost of an insert here). Should any write fail, the
       // batch is rolled back and run again with a savepoint per write, so that only the failing one is undone.
       // Writes must therefore be re-runnable — they only touch the store, which is their contract.
-      result = (batch.length > 1 && (await this.runBatch(batch, false))) || (await this.runBatch(batch, true))!;
+      const size = batch.length;
+      result =
+        (size > 1 && (await this.runBatch(batch, false))) || (this.restoreFollowers(batch, size), await this.runBatch(batch, true))!;
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -206,7 +209,12 @@ export class SqliteStore implements Store {
       for (const wake of reads) wake();
     }
     const { outcomes, notes } = result;
-    batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if (outcome.waiting) return;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.value);
+    });
     for (const [channel, key] of notes.values()) this.bus.emit(channel, key);
     if (this.queue.length > 0) this.scheduleFlush();
   }
@@ -218,7 +226,7 @@ export class SqliteStore implements Store {
    */
   private async runBatch(batch: PendingWrite[], careful: boolean): Promise<BatchResult | null> {
     const notes = new Map<string, [Channel, string]>();
-    const outcomes: Array<{ ok: boolean; value: unknown }> = [];
+    const outcomes: BatchResult['outcomes'] = [];
     this.db.exec('BEGIN IMMEDIATE');
     const now = this.clock();
     const memo = new Map<string, unknown>();
@@ -235,13 +243,15 @@ export class SqliteStore implements Store {
         const value = await write.fn(this.makeTx(now, mine, memo));
         if (savepoints) this.db.exec('RELEASE w');
         // A follower that took something hands over to the next one (there may be more); one that found nothing
-        // leaves the rest waiting.
-        if (write.follows !== undefined && value !== null) this.handOver(write.follows, batch, handing);
+        // leaves the rest waiting, and waits again itself, first in line: its caller is not woken for nothing.
+        const foundNothing = write.follows !== undefined && value === null;
+        if (write.follows !== undefined && !foundNothing) this.handOver(write.follows, batch, handing);
         for (const [k, v] of mine) {
           notes.set(k, v);
           this.handOver(k, batch, handing);
         }
-        outcomes.push({ ok: true, value });
+        if (foundNothing) this.refollow(write.follows!, write);
+        outcomes.push({ ok: true, value, ...(foundNothing ? { waiting: true } : {}) });
       } catch (error) {
         if (!careful) {
           this.db.exec('ROLLBACK');
@@ -271,6 +281,20 @@ export class SqliteStore implements Store {
     next!.follows = key;
     handing.add(key);
     batch.push(next!);
+  }
+
+  /** Puts `write` back first among the writes following `key`: it was the oldest when it was handed over. */
+  private refollow(key: string, write: PendingWrite): void {
+    this.followers.set(key, new Set([write, ...(this.followers.get(key) ?? [])]));
+  }
+
+  /**
+   * Before a batch runs again: the followers its first run appended (from `size` on) wait again as they did before
+   * it, so that the new run hands them over afresh and none runs twice.
+   */
+  private restoreFollowers(batch: PendingWrite[], size: number): void {
+    const appended = batch.splice(size);
+    for (let i = appended.length - 1; i >= 0; i--) this.refollow(appended[i]!.follows!, appended[i]!);
   }
 
   private prepare(sql: string): Database.Statement {
