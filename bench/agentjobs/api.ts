@@ -14,6 +14,19 @@ export interface CreatedAgent {
   worker_token: string;
 }
 
+/**
+ * What a measured pass needs of a server speaking the agentjobs API: where it listens, a key to dispatch with, and
+ * an agent with its worker token. A running agentjobs deployment is one; so is the bench's worker-protocol floor.
+ */
+export interface JobsTarget {
+  /** One origin per server process. */
+  origins: string[];
+  /** An API key (`ak_…`) that may dispatch. */
+  apiKey: string;
+  /** The agent jobs are dispatched to. */
+  agent: CreatedAgent;
+}
+
 /** A webhook observer (§5.1). */
 export interface WebhookObserver {
   /** Always `webhook`. */

@@ -10,8 +10,8 @@ import { waitUntil } from '../lib/measure.js';
 import { NOOP_RESULT } from '../lib/payload.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../lib/webhook-receiver.js';
-import { dispatchJson } from './api.js';
-import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, withCli, type DeploymentName, type RunningAgentjobs } from './deployment.js';
+import { dispatchJson, type JobsTarget } from './api.js';
+import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, withCli, type DeploymentName } from './deployment.js';
 import { startProtocolWorker } from './protocol-worker.js';
 import { startSdkWorker } from './sdk-worker.js';
 
@@ -33,11 +33,12 @@ const DRAIN_TIMEOUT_MS = 300_000;
 
 /**
  * Pushes `jobs` jobs through and returns jobs/s from the first dispatch to the last webhook
- * (with a receiver) or the last acknowledged complete (without).
+ * (with a receiver) or the last acknowledged complete (without). Shared with the worker-protocol floor
+ * (`peers/fastify-bare.ts`), which speaks the same protocol.
  */
-async function pushThrough(
+export async function pushThrough(
   ctx: ScenarioContext,
-  server: RunningAgentjobs,
+  server: JobsTarget,
   jobs: number,
   receiver: WebhookReceiver | undefined,
   kind: E2eWorker,

@@ -11,8 +11,8 @@ import { joinLatencies, latencyFigures, waitUntil } from '../lib/measure.js';
 import { runOpenLoop, type OpenLoopResult } from '../lib/open-loop.js';
 import { NOOP_RESULT } from '../lib/payload.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
-import { dispatchedId, dispatchJson } from './api.js';
-import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, type DeploymentName, type RunningAgentjobs } from './deployment.js';
+import { dispatchedId, dispatchJson, type JobsTarget } from './api.js';
+import { DEPLOYMENT_LABELS, DEPLOYMENTS, startAgentjobs, type DeploymentName } from './deployment.js';
 import { startProtocolWorker } from './protocol-worker.js';
 
 /** What one latency pass measured, per job id, in `performance.now()` times. */
@@ -29,16 +29,13 @@ export interface LatencyPass {
   completedAt: Map<string, number>;
 }
 
-/** What a latency pass needs of a server: where it listens, a key to dispatch with, an agent and its worker token. */
-export type LatencyTarget = Pick<RunningAgentjobs, 'origins' | 'apiKey' | 'agent'>;
-
 /**
  * Dispatches at `ctx.sizes.latencyRate` for `durationMs` to an idle worker and waits until every
  * dispatched job has completed. Shared with the growth scenarios, which measure claim latency
  * the same way on a large store, and with the worker-protocol floor (`peers/fastify-bare.ts`), which speaks the
  * same protocol. `claimLoops` long polls wait at once (the protocol worker's default, 2, unless given).
  */
-export async function latencyPass(ctx: ScenarioContext, server: LatencyTarget, durationMs: number, claimLoops = 2): Promise<LatencyPass> {
+export async function latencyPass(ctx: ScenarioContext, server: JobsTarget, durationMs: number, claimLoops = 2): Promise<LatencyPass> {
   const pass: Omit<LatencyPass, 'driven'> = { dueAt: new Map(), acceptedAt: new Map(), claimedAt: new Map(), completedAt: new Map() };
   const worker = startProtocolWorker({
     origins: server.origins,

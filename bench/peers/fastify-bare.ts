@@ -4,7 +4,8 @@
  * ceiling), or each job in a one-table SQLite file with group commit (the durable floor), or that
  * after an API key check and validation of the body against agentjobs' schema (the checked
  * durable floor). And the latency group's floor: the checked floor answering agentjobs' worker
- * protocol too (claim with long poll, complete), driven exactly as agentjobs is.
+ * protocol too (claim with long poll, complete), driven exactly as agentjobs is, in the latency and
+ * end-to-end groups.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { httpLoad } from '../lib/http-load.js';
 import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
 import { findFreePort, spawnServer, type SpawnedServer } from '../lib/process.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
+import type { JobsTarget } from '../agentjobs/api.js';
+import { pushThrough } from '../agentjobs/e2e.js';
 import { latencyPass, latencyPassFigures } from '../agentjobs/latency.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./fastify-bare-server.mjs', import.meta.url));
@@ -129,43 +132,93 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
   };
 }
 
+/** The worker-protocol floor's process, on a SQLite file of its own. */
+interface WorkerFloor {
+  /** What the agentjobs passes drive: the floor's origin, its API key, its one agent and worker token. */
+  target: JobsTarget;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the checked durable floor with agentjobs' worker protocol (`--worker-token`) on a new file `name`. */
+async function startWorkerFloor(ctx: ScenarioContext, name: string): Promise<WorkerFloor> {
+  const dbFile = join(ctx.workDir, `fastify-worker-floor-${name}.db`);
+  await removeSqlite(dbFile);
+  const server = await spawnFloor(ctx, `Fastify server (worker floor, ${name})`, ['--checked', CHECKED_KEY, '--sqlite', dbFile, '--worker-token', WORKER_TOKEN]);
+  return {
+    target: { origins: [server.origin], apiKey: CHECKED_KEY, agent: { id: PLACEHOLDER_AGENT_ID, worker_token: WORKER_TOKEN } },
+    pid: server.pid,
+    async stop() {
+      await server.stop();
+      await removeSqlite(dbFile);
+    },
+  };
+}
+
+const WORKER_FLOOR_TEXT =
+  "the checked durable floor speaking agentjobs' worker protocol too (a long-polling claim handed its job in the dispatch's own commit, complete), validated with agentjobs' schemas; no events, no webhooks";
+
 /**
  * The latency group's floor: the checked durable floor answering agentjobs' worker protocol as well
- * (`--worker-token`: a long-polling claim, leased in the dispatch's own commit when it waits, and
- * complete), driven by the same open-loop pass and protocol worker as agentjobs. What dispatch →
+ * (`--worker-token`), driven by the same open-loop pass and protocol worker as agentjobs. What dispatch →
  * claimed costs on this machine for any durable HTTP job server, before agentjobs' own design.
  */
 export function fastifyFloorLatency(): Scenario {
-  let server: SpawnedServer | undefined;
-  let dbFile: string | undefined;
-  const target = () => ({
-    origins: [server!.origin],
-    apiKey: CHECKED_KEY,
-    agent: { id: PLACEHOLDER_AGENT_ID, worker_token: WORKER_TOKEN },
-  });
+  let floor: WorkerFloor | undefined;
   return {
     id: 'fastify-worker-floor.latency',
     group: 'latency',
     label: 'Fastify + API key + schemas + SQLite, worker protocol (latency floor)',
-    description:
-      "The checked durable floor with agentjobs' worker protocol too (long-polling claim handed its job in the dispatch's own commit, complete), validated with agentjobs' schemas and driven as agentjobs is: dispatch → claimed for a durable HTTP job server here, before any design of its own.",
+    description: `Open-loop dispatches to ${WORKER_FLOOR_TEXT}, driven as agentjobs is: dispatch → claimed for a durable HTTP job server here, before any design of its own.`,
     requires: ['agentjobs'],
     config: { process: 'separate', logger: false, synchronous: 'FULL', claimLoops: 2, waitSeconds: 5 },
     async setup(ctx) {
-      dbFile = join(ctx.workDir, 'fastify-worker-floor.db');
-      server = await spawnFloor(ctx, 'Fastify server (worker floor)', ['--checked', CHECKED_KEY, '--sqlite', dbFile, '--worker-token', WORKER_TOKEN]);
+      floor = await startWorkerFloor(ctx, 'latency');
       // Warmed up as agentjobs is at the start of each of its rounds.
-      await latencyPass(ctx, target(), Math.min(2000, ctx.sizes.latencyMs));
+      await latencyPass(ctx, floor.target, Math.min(2000, ctx.sizes.latencyMs));
     },
     async run(ctx) {
-      const cpu0 = processCpuSeconds(server!.pid);
-      const pass = await latencyPass(ctx, target(), ctx.sizes.latencyMs);
-      return latencyPassFigures(pass, processCpuSeconds(server!.pid) - cpu0);
+      const cpu0 = processCpuSeconds(floor!.pid);
+      const pass = await latencyPass(ctx, floor!.target, ctx.sizes.latencyMs);
+      return latencyPassFigures(pass, processCpuSeconds(floor!.pid) - cpu0);
     },
     async teardown() {
-      await server?.stop();
-      server = undefined;
-      if (dbFile) await removeSqlite(dbFile);
+      await floor?.stop();
+      floor = undefined;
     },
+  };
+}
+
+/**
+ * The end-to-end group's floor: the same server, its jobs dispatched by 64 clients while the lean protocol worker
+ * claims and completes them, as agentjobs' lean-worker scenario does — a fresh file each round. Without webhooks
+ * (it sends none): what any durable job server whose workers speak HTTP reaches here, before events, observers or
+ * any design of its own, to set beside BullMQ's no-op jobs.
+ */
+export function fastifyFloorEndToEnd(): Scenario {
+  return {
+    id: 'fastify-worker-floor.e2e',
+    group: 'e2e',
+    label: 'Fastify + API key + schemas + SQLite → lean workers (end-to-end floor)',
+    description: `Jobs dispatched over HTTP by concurrent clients to ${WORKER_FLOOR_TEXT}, while the lean protocol worker (two claim loops of up to 32 jobs, concurrency 64) completes them; jobs/s until the last complete was acknowledged.`,
+    requires: ['agentjobs'],
+    config: { process: 'separate', logger: false, synchronous: 'FULL', worker: 'lean', waitSeconds: 5 },
+    async setup() {},
+    async run(ctx, round) {
+      const floor = await startWorkerFloor(ctx, `e2e-${round}`);
+      try {
+        // A short pass first, so the measured one runs on warmed-up code (as agentjobs' rounds do).
+        await pushThrough(ctx, floor.target, Math.min(2000, ctx.sizes.e2eJobs), undefined, 'lean');
+        const cpu0 = processCpuSeconds(floor.pid);
+        const jobsPerSec = await pushThrough(ctx, floor.target, ctx.sizes.e2eJobs, undefined, 'lean');
+        return [
+          { name: 'jobs/s', unit: 'jobs/s', value: jobsPerSec, better: 'higher' },
+          { name: 'server CPU/job', unit: 'µs', value: ((processCpuSeconds(floor.pid) - cpu0) * 1e6) / ctx.sizes.e2eJobs, better: 'lower' },
+        ];
+      } finally {
+        await floor.stop();
+      }
+    },
+    async teardown() {},
   };
 }

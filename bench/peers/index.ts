@@ -3,7 +3,7 @@
  */
 import type { Scenario } from '../lib/scenario.js';
 import { bullmqAdd, bullmqEndToEnd, bullmqLatency } from './bullmq.js';
-import { fastifyBareDispatch, fastifyFloorLatency } from './fastify-bare.js';
+import { fastifyBareDispatch, fastifyFloorEndToEnd, fastifyFloorLatency } from './fastify-bare.js';
 import { pgBossEndToEnd, pgBossLatency, pgBossSend } from './pg-boss.js';
 
 /** Every peer scenario, fresh instances (scenarios hold their processes and connections). */
@@ -16,6 +16,7 @@ export function peerScenarios(): Scenario[] {
     pgBossSend(),
     bullmqEndToEnd(),
     pgBossEndToEnd(),
+    fastifyFloorEndToEnd(),
     bullmqLatency(),
     fastifyFloorLatency(),
     pgBossLatency(),
