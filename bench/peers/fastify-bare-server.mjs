@@ -25,9 +25,12 @@
  * calls a worker makes (SPEC §6) for bearers of that token — `POST /v1/agents/{id}/claim`, which long-polls, and
  * `POST /v1/jobs/{id}/complete` — both validated with agentjobs' own schemas and stored in the same file. A
  * dispatch that finds a claim waiting writes its job already leased, in its own commit, and that claim is answered
- * when the commit is on disk (agentjobs hands a job over the same way). Nothing else: no event log, no webhooks, no
- * check of the result against the brief's `output_schema`, one lease length. What a durable job server speaking
- * agentjobs' protocol over HTTP costs in latency on this machine, before any design of its own:
+ * when the commit is on disk (agentjobs hands a job over the same way). A job dispatched with `completed` webhook
+ * observers gets, in its complete's commit, one message row per observer (a durable outbox); after the commit each
+ * is signed (Standard Webhooks, HMAC-SHA256), POSTed (at most 10 at once per origin) and its attempt recorded.
+ * Nothing else: no event log, no retries, no URL checks, no check of the result against the brief's
+ * `output_schema`, one lease length. What a durable job server speaking agentjobs' protocol over HTTP costs on
+ * this machine, before any design of its own:
  *
  *   node bench/peers/fastify-bare-server.mjs --port 3000 --checked ak_key --sqlite /tmp/floor.db --worker-token awt_t
  *
@@ -40,10 +43,11 @@
  * (validation, auth, storage), so agentjobs' dispatch rate divided by this one is the share of
  * the framework's ceiling that agentjobs keeps.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { monotonicFactory } from 'ulid';
+import { Pool } from 'undici';
 
 const USAGE = 'usage: fastify-bare-server.mjs --port <port> [--checked <api key>] [--sqlite <file>] [--worker-token <token>]';
 
@@ -88,7 +92,7 @@ const workers = new Set(workerToken ? [`Bearer ${workerToken}`] : []);
 const protocol = apiKey ? await import('../../dist/protocol/index.js') : undefined;
 
 /**
- * @typedef {{ insert: import('better-sqlite3').Statement; insertJob: import('better-sqlite3').Statement; claim: import('better-sqlite3').Statement; complete: import('better-sqlite3').Statement }} Statements
+ * @typedef {Record<'insert' | 'insertJob' | 'claim' | 'complete' | 'message' | 'answered', import('better-sqlite3').Statement>} Statements
  * @typedef {(statements: Statements) => unknown} Write a write run inside a batch's transaction; what it returns is
  *   the caller's answer once the batch is committed
  */
@@ -105,12 +109,17 @@ function groupCommit(file) {
   db.exec(
     'CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, brief TEXT NOT NULL, created_at INTEGER NOT NULL, status TEXT, lease_token TEXT, lease_expires_at INTEGER, result TEXT)',
   );
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, job_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, answered_at INTEGER)',
+  );
   /** @type {Statements} */
   const statements = {
     insert: db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at) VALUES (?, ?, ?, ?)'),
     insertJob: db.prepare('INSERT INTO jobs (id, agent_id, brief, created_at, status, lease_token, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     claim: db.prepare("UPDATE jobs SET status = 'running', lease_token = ?, lease_expires_at = ? WHERE id = ?"),
     complete: db.prepare("UPDATE jobs SET status = 'completed', result = ?, lease_token = NULL WHERE id = ? AND lease_token = ? AND status = 'running'"),
+    message: db.prepare("INSERT INTO messages (id, job_id, url, body, status) VALUES (?, ?, ?, ?, 'pending')"),
+    answered: db.prepare('UPDATE messages SET status = ?, answered_at = ? WHERE id = ?'),
   };
   /** @type {Array<{ write: Write; resolve: (value: unknown) => void; reject: (error: unknown) => void }>} */
   let queue = [];
@@ -144,6 +153,39 @@ const waiting = new Map();
 const queued = new Map();
 /** @type {Map<string, string>} what a claim answers for a job, without its lease, by id */
 const jobJson = new Map();
+
+/** @type {Map<string, { urls: string[]; agentId: string; brief: string; createdAt: number }>} jobs with `completed` webhooks, by id */
+const webhooks = new Map();
+/** The key every message is signed with (Standard Webhooks: HMAC-SHA256 of `id.timestamp.body`). */
+const WEBHOOK_KEY = randomBytes(24);
+/** @type {Map<string, Pool>} one connection pool per receiving origin, 10 connections: at most 10 messages in flight to it */
+const webhookPools = new Map();
+
+/**
+ * Sends one committed message, signed, and records how it was answered (no retry: the bench's receiver answers 204).
+ * @param {{ id: string; url: string; body: string }} message
+ */
+async function deliver(message) {
+  const url = new URL(message.url);
+  let pool = webhookPools.get(url.origin);
+  if (!pool) webhookPools.set(url.origin, (pool = new Pool(url.origin, { connections: 10, pipelining: 1 })));
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', WEBHOOK_KEY).update(`${message.id}.${timestamp}.${message.body}`).digest('base64');
+  let status = 'failed';
+  try {
+    const answer = await pool.request({
+      method: 'POST',
+      path: url.pathname,
+      headers: { 'content-type': 'application/json', 'webhook-id': message.id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+      body: message.body,
+    });
+    await answer.body.dump();
+    if (answer.statusCode >= 200 && answer.statusCode < 300) status = 'delivered';
+  } catch {
+    // Recorded as failed below.
+  }
+  await store?.((s) => s.answered.run(status, Date.now(), message.id));
+}
 
 /** @param {string} id @param {string} agentId @param {string} brief @param {number} createdAt */
 function jobText(id, agentId, brief, createdAt) {
@@ -235,12 +277,14 @@ app.post(
   },
   async (request, reply) => {
     const id = `job_${ulid().toLowerCase()}`;
-    const body = /** @type {{ agent_id?: unknown; brief?: unknown }} */ (request.body);
+    const body = /** @type {{ agent_id?: unknown; brief?: unknown; observers?: { url: string; events: string[] }[] }} */ (request.body);
     const createdAt = Date.now();
+    const hooks = workerToken ? (body.observers ?? []).filter((o) => o.events.includes('completed')).map((o) => o.url) : [];
     if (store) {
       const write = workerToken ? dispatchWrite : insertWrite;
       const committed = await store(write(id, String(body.agent_id), JSON.stringify(body.brief), createdAt));
       if (workerToken) /** @type {() => void} */ (committed)();
+      if (hooks.length) webhooks.set(id, { urls: hooks, agentId: String(body.agent_id), brief: JSON.stringify(body.brief), createdAt });
     }
     reply.code(202).header('location', `/v1/jobs/${id}`);
     return {
@@ -304,8 +348,23 @@ if (workerToken && protocol && store) {
   app.post('/v1/jobs/:id/complete', { onRequest: workerOnly, schema: { body: CompleteRequest } }, async (request, reply) => {
     const { id } = /** @type {{ id: string }} */ (request.params);
     const { lease_token: leaseToken, result } = /** @type {{ lease_token: string; result: unknown }} */ (request.body);
-    const changed = await store((s) => s.complete.run(JSON.stringify(result), id, leaseToken).changes);
+    const resultJson = JSON.stringify(result);
+    const hook = webhooks.get(id);
+    const messages = (hook?.urls ?? []).map((url) => ({
+      id: `msg_${ulid().toLowerCase()}`,
+      url,
+      body: `{"type":"job.completed","timestamp":"${new Date().toISOString()}","data":{"job":{"id":"${id}","agent_id":${JSON.stringify(hook?.agentId)},"status":"completed","brief":${hook?.brief},"result":${resultJson},"created_at":"${new Date(hook?.createdAt ?? 0).toISOString()}"}}}`,
+    }));
+    const changed = await store((s) => {
+      const n = s.complete.run(resultJson, id, leaseToken).changes;
+      if (n) for (const m of messages) s.message.run(m.id, id, m.url, m.body);
+      return n;
+    });
     if (!changed) return reply.code(409).send({ error: { code: 'lease_lost' } });
+    if (hook) {
+      webhooks.delete(id);
+      for (const message of messages) void deliver(message);
+    }
     reply.type('application/json');
     return `{"id":"${id}","status":"completed"}`;
   });

@@ -15,6 +15,7 @@ import { httpLoad } from '../lib/http-load.js';
 import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
 import { findFreePort, spawnServer, type SpawnedServer } from '../lib/process.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../lib/webhook-receiver.js';
 import type { JobsTarget } from '../agentjobs/api.js';
 import { pushThrough } from '../agentjobs/e2e.js';
 import { latencyPass, latencyPassFigures } from '../agentjobs/latency.js';
@@ -156,7 +157,7 @@ async function startWorkerFloor(ctx: ScenarioContext, name: string): Promise<Wor
 }
 
 const WORKER_FLOOR_TEXT =
-  "the checked durable floor speaking agentjobs' worker protocol too (a long-polling claim handed its job in the dispatch's own commit, complete), validated with agentjobs' schemas; no events, no webhooks";
+  "the checked durable floor speaking agentjobs' worker protocol too (a long-polling claim handed its job in the dispatch's own commit, complete), validated with agentjobs' schemas; no events";
 
 /**
  * The latency group's floor: the checked durable floor answering agentjobs' worker protocol as well
@@ -191,26 +192,34 @@ export function fastifyFloorLatency(): Scenario {
 
 /**
  * The end-to-end group's floor: the same server, its jobs dispatched by 64 clients while the lean protocol worker
- * claims and completes them, as agentjobs' lean-worker scenario does — a fresh file each round. Without webhooks
- * (it sends none): what any durable job server whose workers speak HTTP reaches here, before events, observers or
- * any design of its own, to set beside BullMQ's no-op jobs.
+ * claims and completes them, as agentjobs' lean-worker scenarios do — a fresh file each round. Without webhooks,
+ * the clock stops at the last acknowledged complete; with them (`webhooks`: a `completed` observer on every job),
+ * at the last message's arrival at the local receiver. What any durable job server whose workers speak HTTP
+ * reaches here, before events or any design of its own, to set beside BullMQ's no-op jobs.
  */
-export function fastifyFloorEndToEnd(): Scenario {
+export function fastifyFloorEndToEnd(webhooks = false): Scenario {
+  let receiver: WebhookReceiver | undefined;
   return {
-    id: 'fastify-worker-floor.e2e',
+    id: `fastify-worker-floor.e2e${webhooks ? '.webhooks' : ''}`,
     group: 'e2e',
-    label: 'Fastify + API key + schemas + SQLite → lean workers (end-to-end floor)',
-    description: `Jobs dispatched over HTTP by concurrent clients to ${WORKER_FLOOR_TEXT}, while the lean protocol worker (two claim loops of up to 32 jobs, concurrency 64) completes them; jobs/s until the last complete was acknowledged.`,
+    label: `Fastify + API key + schemas + SQLite → lean workers${webhooks ? ' → webhook' : ''} (end-to-end floor)`,
+    description:
+      `Jobs dispatched over HTTP by concurrent clients to ${WORKER_FLOOR_TEXT}, while the lean protocol worker (two claim loops of up to 32 jobs, concurrency 64) completes them; ` +
+      (webhooks
+        ? 'a completed webhook per job (a message row in the complete\'s commit, signed, POSTed, its answer recorded) to a local receiver; jobs/s until the last webhook arrived.'
+        : 'jobs/s until the last complete was acknowledged.'),
     requires: ['agentjobs'],
-    config: { process: 'separate', logger: false, synchronous: 'FULL', worker: 'lean', waitSeconds: 5 },
-    async setup() {},
+    config: { process: 'separate', logger: false, synchronous: 'FULL', worker: 'lean', waitSeconds: 5, webhooks },
+    async setup() {
+      if (webhooks) receiver = await startWebhookReceiver();
+    },
     async run(ctx, round) {
-      const floor = await startWorkerFloor(ctx, `e2e-${round}`);
+      const floor = await startWorkerFloor(ctx, `e2e-${webhooks ? 'wh-' : ''}${round}`);
       try {
         // A short pass first, so the measured one runs on warmed-up code (as agentjobs' rounds do).
-        await pushThrough(ctx, floor.target, Math.min(2000, ctx.sizes.e2eJobs), undefined, 'lean');
+        await pushThrough(ctx, floor.target, Math.min(2000, ctx.sizes.e2eJobs), receiver, 'lean');
         const cpu0 = processCpuSeconds(floor.pid);
-        const jobsPerSec = await pushThrough(ctx, floor.target, ctx.sizes.e2eJobs, undefined, 'lean');
+        const jobsPerSec = await pushThrough(ctx, floor.target, ctx.sizes.e2eJobs, receiver, 'lean');
         return [
           { name: 'jobs/s', unit: 'jobs/s', value: jobsPerSec, better: 'higher' },
           { name: 'server CPU/job', unit: 'µs', value: ((processCpuSeconds(floor.pid) - cpu0) * 1e6) / ctx.sizes.e2eJobs, better: 'lower' },
@@ -219,6 +228,9 @@ export function fastifyFloorEndToEnd(): Scenario {
         await floor.stop();
       }
     },
-    async teardown() {},
+    async teardown() {
+      await receiver?.close();
+      receiver = undefined;
+    },
   };
 }

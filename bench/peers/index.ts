@@ -17,6 +17,7 @@ export function peerScenarios(): Scenario[] {
     bullmqEndToEnd(),
     pgBossEndToEnd(),
     fastifyFloorEndToEnd(),
+    fastifyFloorEndToEnd(true),
     bullmqLatency(),
     fastifyFloorLatency(),
     pgBossLatency(),
