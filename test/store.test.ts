@@ -183,6 +183,18 @@ for (const engine of ENGINES) {
         expect(ran).toHaveLength(5);
       });
 
+      it('hands a notification on to the next follower when one fails', async () => {
+        if (!store.follow) return;
+        const failing = store.follow('agent', 'agt_fail', async () => {
+          throw new Error('this follower fails');
+        });
+        const next = store.follow('agent', 'agt_fail', async () => 'taken');
+        await store.write(async (tx) => tx.notify('agent', 'agt_fail'));
+        await expect(failing.result).rejects.toThrow('this follower fails');
+        // Not left waiting for a notification that has come and gone.
+        expect(await next.result).toBe('taken');
+      });
+
       it('runs the followers afresh, each once, when a failing follower makes its batch run again', async () => {
         if (!store.follow) return;
         const ran: string[] = [];

@@ -196,8 +196,10 @@ export class SqliteStore implements Store {
       result =
         (size > 1 && (await this.runBatch(batch, false))) || (this.restoreFollowers(batch, size), await this.runBatch(batch, true))!;
     } catch (error) {
-      // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
+      // The commit itself failed (disk full, I/O error): nothing of this batch is stored. Every write of it fails,
+      // followers too — none stays registered once its caller has been told.
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const write of batch) if (write.follows !== undefined) this.unfollow(write.follows, write);
       const failure = new JobsError('unavailable', 'The database could not store the change; retry shortly.', {
         cause: String((error as Error).message ?? error),
       });
@@ -261,6 +263,8 @@ export class SqliteStore implements Store {
         memo.clear();
         outcomes.push({ ok: false, value: error });
         if (!savepoints) break;
+        // A follower that failed took nothing: the next one may (its caller gets this one's error).
+        if (write.follows !== undefined) this.handOver(write.follows, batch, handing);
       }
     }
     if (this.db.inTransaction) this.db.exec('COMMIT');
@@ -281,6 +285,12 @@ export class SqliteStore implements Store {
     next!.follows = key;
     handing.add(key);
     batch.push(next!);
+  }
+
+  /** Takes `write` off the writes following `key`, if it is there. */
+  private unfollow(key: string, write: PendingWrite): void {
+    const waiting = this.followers.get(key);
+    if (waiting?.delete(write) && waiting.size === 0) this.followers.delete(key);
   }
 
   /** Puts `write` back first among the writes following `key`: it was the oldest when it was handed over. */
