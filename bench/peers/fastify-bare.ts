@@ -3,9 +3,9 @@
  * loaded by 64 concurrent keep-alive clients posting the job payload — storing nothing (the HTTP
  * ceiling), or each job in a one-table SQLite file with group commit (the durable floor), or that
  * after an API key check and validation of the body against agentjobs' schema (the checked
- * durable floor). And the latency group's floor: the checked floor answering agentjobs' worker
- * protocol too (claim with long poll, complete), driven exactly as agentjobs is, in the latency and
- * end-to-end groups.
+ * durable floor). And the worker-protocol floor: the checked floor answering agentjobs' worker
+ * protocol too (claim with long poll, complete, a webhook per job when asked), driven exactly as
+ * agentjobs is, in the latency and end-to-end groups.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -137,7 +137,9 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
 interface WorkerFloor {
   /** What the agentjobs passes drive: the floor's origin, its API key, its one agent and worker token. */
   target: JobsTarget;
+  /** The server process, for its CPU time. */
   pid: number;
+  /** Stops the process and deletes its file. */
   stop(): Promise<void>;
 }
 
