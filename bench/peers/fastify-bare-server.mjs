@@ -85,9 +85,19 @@ if (workerToken && !(store && apiKey)) {
   console.error(`${USAGE}\n--worker-token needs --checked and --sqlite`);
   process.exit(2);
 }
-// The Authorization headers a checked server takes, looked up per request (agentjobs remembers a caller by its token).
-const callers = new Set(apiKey ? [`Bearer ${apiKey}`] : []);
-const workers = new Set(workerToken ? [`Bearer ${workerToken}`] : []);
+
+/**
+ * An `onRequest` hook taking only `Bearer <token>`: the `Authorization` header looked up in a set, what agentjobs
+ * pays for a caller it has seen (it remembers callers by their token).
+ * @param {string} token
+ * @returns {import('fastify').onRequestHookHandler}
+ */
+function bearer(token) {
+  const callers = new Set([`Bearer ${token}`]);
+  return async (request, reply) => {
+    if (!callers.has(String(request.headers.authorization))) return reply.code(401).send({ error: { code: 'unauthenticated' } });
+  };
+}
 // Loaded only when asked for: the plain ceiling must not depend on a build of agentjobs.
 const protocol = apiKey ? await import('../../dist/protocol/index.js') : undefined;
 
@@ -98,7 +108,7 @@ const protocol = apiKey ? await import('../../dist/protocol/index.js') : undefin
  */
 
 /**
- * A durable store at its simplest: one table, and every write queued during one turn of the event loop
+ * A durable store at its simplest: a jobs table (and the webhook messages' table), and every write queued during one turn of the event loop
  * committed together (one fsync), each caller answered after the commit.
  * @param {string} file
  */
@@ -247,19 +257,13 @@ function answerWaiter(agentId, waiter) {
   waiter.answer(waiter.jobs);
 }
 
-// Validation as strict as agentjobs' own// Validation as strict as agentjobs' own: no coercion, no silent removal of unknown fields.
+// Validation as strict as agentjobs' own: no coercion, no silent removal of unknown fields.
 const app = Fastify({ logger: false, ...(apiKey ? { ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } } } : {}) });
 
 app.post(
   '/v1/jobs',
   {
-    ...(apiKey
-      ? {
-          onRequest: async (request, reply) => {
-            if (!callers.has(String(request.headers.authorization))) return reply.code(401).send({ error: { code: 'unauthenticated' } });
-          },
-        }
-      : {}),
+    ...(apiKey ? { onRequest: bearer(apiKey) } : {}),
     schema: {
       ...(protocol ? { body: protocol.DispatchRequest } : {}),
       response: {
@@ -279,12 +283,16 @@ app.post(
     const id = `job_${ulid().toLowerCase()}`;
     const body = /** @type {{ agent_id?: unknown; brief?: unknown; observers?: { url: string; events: string[] }[] }} */ (request.body);
     const createdAt = Date.now();
-    const hooks = workerToken ? (body.observers ?? []).filter((o) => o.events.includes('completed')).map((o) => o.url) : [];
     if (store) {
+      const agentId = String(body.agent_id);
+      const brief = JSON.stringify(body.brief);
       const write = workerToken ? dispatchWrite : insertWrite;
-      const committed = await store(write(id, String(body.agent_id), JSON.stringify(body.brief), createdAt));
-      if (workerToken) /** @type {() => void} */ (committed)();
-      if (hooks.length) webhooks.set(id, { urls: hooks, agentId: String(body.agent_id), brief: JSON.stringify(body.brief), createdAt });
+      const committed = await store(write(id, agentId, brief, createdAt));
+      if (workerToken) {
+        /** @type {() => void} */ (committed)();
+        const urls = (body.observers ?? []).filter((o) => o.events.includes('completed')).map((o) => o.url);
+        if (urls.length) webhooks.set(id, { urls, agentId, brief, createdAt });
+      }
     }
     reply.code(202).header('location', `/v1/jobs/${id}`);
     return {
@@ -298,10 +306,7 @@ app.post(
 
 if (workerToken && protocol && store) {
   const { ClaimRequest, CompleteRequest } = protocol;
-  /** @type {import('fastify').onRequestHookHandler} */
-  const workerOnly = async (request, reply) => {
-    if (!workers.has(String(request.headers.authorization))) return reply.code(401).send({ error: { code: 'unauthenticated' } });
-  };
+  const workerOnly = bearer(workerToken);
 
   app.post('/v1/agents/:agentId/claim', { onRequest: workerOnly, schema: { body: ClaimRequest } }, async (request, reply) => {
     const { agentId } = /** @type {{ agentId: string }} */ (request.params);

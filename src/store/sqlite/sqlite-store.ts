@@ -137,12 +137,7 @@ export class SqliteStore implements Store {
     set.add(write);
     return {
       result,
-      cancel: () => {
-        const waiting = this.followers.get(id);
-        if (!waiting?.delete(write)) return false;
-        if (waiting.size === 0) this.followers.delete(id);
-        return true;
-      },
+      cancel: () => this.unfollow(id, write),
     };
   }
 
@@ -253,7 +248,7 @@ export class SqliteStore implements Store {
           this.handOver(k, batch, handing);
         }
         if (foundNothing) this.refollow(write.follows!, write);
-        outcomes.push({ ok: true, value, ...(foundNothing ? { waiting: true } : {}) });
+        outcomes.push({ ok: true, value, waiting: foundNothing });
       } catch (error) {
         if (!careful) {
           this.db.exec('ROLLBACK');
@@ -277,20 +272,20 @@ export class SqliteStore implements Store {
    */
   private handOver(key: string, batch: PendingWrite[], handing: Set<string>): void {
     if (handing.has(key)) return;
-    const waiting = this.followers.get(key);
-    if (!waiting) return;
-    const [next] = waiting;
-    waiting.delete(next!);
-    if (waiting.size === 0) this.followers.delete(key);
-    next!.follows = key;
+    const next = this.followers.get(key)?.values().next().value;
+    if (!next) return;
+    this.unfollow(key, next);
+    next.follows = key;
     handing.add(key);
-    batch.push(next!);
+    batch.push(next);
   }
 
-  /** Takes `write` off the writes following `key`, if it is there. */
-  private unfollow(key: string, write: PendingWrite): void {
+  /** Takes `write` off the writes following `key`; false when it was not there. */
+  private unfollow(key: string, write: PendingWrite): boolean {
     const waiting = this.followers.get(key);
-    if (waiting?.delete(write) && waiting.size === 0) this.followers.delete(key);
+    if (!waiting?.delete(write)) return false;
+    if (waiting.size === 0) this.followers.delete(key);
+    return true;
   }
 
   /** Puts `write` back first among the writes following `key`: it was the oldest when it was handed over. */
