@@ -152,7 +152,9 @@ describe('the PostgreSQL store', () => {
     await raw.query('COMMIT');
     await raw.query('RESET deadlock_timeout');
     await expect(write).resolves.toBe(1);
-    expect(runs).toBe(2);
+    // Run again at least once; on a loaded machine a retry can lose a lock race once more (the store allows up to
+    // MAX_RETRIES), so the count of runs is not the contract — the effect applied exactly once is.
+    expect(runs).toBeGreaterThanOrEqual(2);
     expect((await counters()).map((r, i) => r.n - before[i].n)).toEqual([2, 2]);
   });
 
