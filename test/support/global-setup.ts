@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { resolveChromiumPath } from './browser.js';
 import { dropRunDatabases, newRunId } from './databases.js';
 import { startThrowawayPostgres } from './embedded-postgres.js';
 
@@ -8,6 +9,8 @@ declare module 'vitest' {
     pgAdminUrl: string;
     /** This run's id: the prefix of the databases it creates. */
     testRun: string;
+    /** The Chromium binary the browser tests launch (browser.ts). */
+    chromiumPath: string;
   }
 }
 
@@ -20,6 +23,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   keepExitCode();
   const run = newRunId();
   project.provide('testRun', run);
+  // Unpacked here, once: two test files unpacking it at the same time could each see the other's half-written file.
+  project.provide('chromiumPath', await resolveChromiumPath());
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
     project.provide('pgAdminUrl', given);
