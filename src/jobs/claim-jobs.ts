@@ -5,7 +5,7 @@ import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
 import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
-import { countRunningJobs, hasQueuedJob, selectClaimable } from '../store/repo/jobs-repo.js';
+import { countRunningJobs, hasReadyJob, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { loadJobJson } from './render-job.js';
@@ -53,7 +53,7 @@ export async function claimJobs(
       // every process, and one of them gets the job; the others go back to waiting without queueing behind it,
       // and a claim that finds nothing costs no commit. (It still writes when the worker is due to be recorded
       // as seen.)
-      if (!(await ctx.store.read((tx) => hasQueuedJob(tx, agentId))) && !(workerId && touchDue(agentId, workerId))) return null;
+      if (!(await ctx.store.read((tx) => hasReadyJob(tx, agentId))) && !(workerId && touchDue(agentId, workerId))) return null;
       return ctx.store.write(claim);
     },
     // On SQLite, a waiting worker's claim runs in the dispatch's own transaction: the job reaches it one commit

@@ -173,6 +173,7 @@ async function insertNewJob(
     queue_deadline_at: resolved.queueDeadlineAt,
     max_duration_ms: resolved.maxDurationMs,
     timer_at: null,
+    ready_at: tx.now,
     depth_limit: resolved.depthLimit,
     subjob_limit: resolved.subjobLimit,
     child_count: 0,

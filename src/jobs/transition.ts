@@ -26,7 +26,9 @@ export interface TransitionChange {
 export async function transition(tx: Tx, job: JobRow, change: TransitionChange): Promise<JobRow> {
   const from = job.status;
   const to = change.to;
-  const next: JobRow = { ...job, ...change.patch, status: to, transition_seq: job.transition_seq + 1 };
+  // Only a queued job is ready for a claim. Back in the queue without a later time of its own, it keeps its place.
+  const readyAt = to === 'queued' ? (change.patch?.ready_at ?? job.created_at) : null;
+  const next: JobRow = { ...job, ...change.patch, status: to, ready_at: readyAt, transition_seq: job.transition_seq + 1 };
   if (isTerminal(to)) {
     next.completed_at = tx.now;
     next.lease_expires_at = null;
@@ -41,6 +43,7 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
   const patch: Partial<JobRow> = {
     ...change.patch,
     status: to,
+    ready_at: readyAt,
     transition_seq: next.transition_seq,
     timer_at: next.timer_at,
     ...(isTerminal(to) ? { completed_at: next.completed_at, lease_expires_at: null } : {}),

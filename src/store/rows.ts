@@ -86,6 +86,11 @@ export interface JobRow {
   queue_deadline_at: Millis | null;
   max_duration_ms: number | null;
   timer_at: Millis | null;
+  /**
+   * From when a claim may hand the job out; null while a worker holds it, while it waits, and once it ended.
+   * Claims take ready jobs in this order: a new job is ready at its creation.
+   */
+  ready_at: Millis | null;
   depth_limit: number;
   subjob_limit: number;
   child_count: number;

@@ -504,7 +504,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     try {
       const { rows } = await this.pool.query<{ agent_id: string }>(
-        "SELECT DISTINCT agent_id FROM jobs WHERE status = 'queued' LIMIT 10000",
+        'SELECT DISTINCT agent_id FROM jobs WHERE ready_at IS NOT NULL LIMIT 10000',
       );
       this.bus.emit('timer', '');
       this.bus.emit('outbox', '');

@@ -80,16 +80,16 @@ export function listActiveInTree(tx: Tx, rootId: string): Promise<JobRow[]> {
   );
 }
 
-/** True when the agent has a queued job (a look without locks, before a claim takes any). */
-export async function hasQueuedJob(tx: Tx, agentId: string): Promise<boolean> {
-  return (await tx.get("SELECT 1 AS x FROM jobs WHERE agent_id = ? AND status = 'queued' LIMIT 1", [agentId])) !== undefined;
+/** True when the agent has a job ready to claim (a look without locks, before a claim takes any). */
+export async function hasReadyJob(tx: Tx, agentId: string): Promise<boolean> {
+  return (await tx.get('SELECT 1 AS x FROM jobs WHERE agent_id = ? AND ready_at <= ? LIMIT 1', [agentId, tx.now])) !== undefined;
 }
 
-/** The oldest queued jobs of an agent, locked and skipping those another claim holds. */
+/** The jobs of an agent ready longest, locked and skipping those another claim holds. */
 export function selectClaimable(tx: Tx, agentId: string, limit: number): Promise<JobRow[]> {
   return tx.all<JobRow>(
-    `SELECT * FROM jobs WHERE agent_id = ? AND status = 'queued' ORDER BY id ${limitSql(limit)}${tx.dialect.forUpdateSkipLocked}`,
-    [agentId],
+    `SELECT * FROM jobs WHERE agent_id = ? AND ready_at <= ? ORDER BY ready_at, id ${limitSql(limit)}${tx.dialect.forUpdateSkipLocked}`,
+    [agentId, tx.now],
   );
 }
 
@@ -137,7 +137,7 @@ export async function nextTreeSequence(tx: Tx, rootId: string, count = 1): Promi
 /** Counts of an agent's queued and running jobs. */
 export async function countAgentJobs(tx: Tx, agentId: string): Promise<{ queued: number; running: number }> {
   const row = await tx.get<{ queued: number; running: number }>(
-    `SELECT (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND status = 'queued') AS queued,
+    `SELECT (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND ready_at IS NOT NULL AND status = 'queued') AS queued,
             (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND status = 'running') AS running`,
     [agentId, agentId],
   );

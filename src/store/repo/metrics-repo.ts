@@ -3,7 +3,7 @@ import type { Tx } from '../store.js';
 /**
  * Aggregates read at each `/metrics` scrape, across every tenant (they are the operator's view of the server).
  * Each reads an index whose size follows the work in flight, never the job history: queued jobs sit in the
- * partial index `jobs_queued`, running ones in `jobs_running`, and finished
+ * partial index `jobs_ready`, running ones in `jobs_running`, and finished
  * jobs are counted from the events written since the previous scrape. (A `GROUP BY status` over all jobs
  * would scan every job ever kept: about 0.3 s per million on SQLite, blocking the event loop.)
  */
@@ -14,7 +14,7 @@ import type { Tx } from '../store.js';
  */
 export async function countAgentQueues(tx: Tx): Promise<Array<{ agentId: string; queued: number; running: number }>> {
   const queued = await tx.all<{ agent_id: string; n: number | string }>(
-    "SELECT agent_id, COUNT(*) AS n FROM jobs WHERE status = 'queued' GROUP BY agent_id",
+    "SELECT agent_id, COUNT(*) AS n FROM jobs WHERE ready_at IS NOT NULL AND status = 'queued' GROUP BY agent_id",
   );
   const running = await tx.all<{ agent_id: string; n: number | string }>(
     "SELECT agent_id, COUNT(*) AS n FROM jobs WHERE status = 'running' GROUP BY agent_id",
