@@ -5,7 +5,7 @@
  *
  * In your own project, import from the package instead: `import { runWorker } from 'agentjobs/worker'`.
  */
-import { runWorker } from '../src/sdk/worker.js';
+import { runWorker } from '@agentjobs/sdk/worker';
 
 const agentId = process.env.AGENT_ID;
 const token = process.env.WORKER_TOKEN;

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../src/sdk/webhooks.js';
+import { verifyWebhook } from '@agentjobs/sdk/webhooks';
 import {
   BlockedDestinationError,
   checkWebhookUrl,

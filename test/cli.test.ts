@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NonRetryableError, runWorker, type WorkerHandle } from '../src/sdk/worker.js';
+import { NonRetryableError, runWorker, type WorkerHandle } from '@agentjobs/sdk/worker';
 import { startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch, eventually } from './support/fixtures.js';
 import { pooledFetch } from './support/http-client.js';

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorker, type WorkerHandle } from '../src/sdk/worker.js';
+import { runWorker, type WorkerHandle } from '@agentjobs/sdk/worker';
 import { call, startTestServer, type TestServer } from './support/server.js';
 import { createAgent, eventually } from './support/fixtures.js';
 import { pooledFetch } from './support/http-client.js';

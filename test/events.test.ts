@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './support/engines.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch, eventually } from './support/fixtures.js';
-import { AgentJobsClient } from '../src/sdk/client.js';
+import { AgentJobsClient } from '@agentjobs/sdk/client';
 
 /** Reads a job's SSE stream; resolves when the server closes it. */
 function openStream(server: TestServer, jobId: string, init: { lastEventId?: string; include?: boolean; signal?: AbortSignal } = {}) {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorker } from '../src/sdk/worker.js';
+import { runWorker } from '@agentjobs/sdk/worker';
 import { ENGINES } from './support/engines.js';
 import { call, startTestServer, type TestServer } from './support/server.js';
 import { createAgent, dispatch, eventually } from './support/fixtures.js';

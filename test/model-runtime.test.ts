@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runWorker } from '../src/sdk/worker.js';
+import { runWorker } from '@agentjobs/sdk/worker';
 import type { ModelRuntimeOptions } from '../src/runtimes/model/options.js';
 import { startServer } from '../src/server.js';
 import { dropDatabase, ENGINES, engineOptions } from './support/engines.js';

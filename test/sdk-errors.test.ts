@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentJobsClient, AgentJobsError } from '../src/sdk/client.js';
-import { JobAbortedError, runWorker, SubjobFailedError, type WorkerHandle, type WorkerOptions } from '../src/sdk/worker.js';
+import { AgentJobsClient, AgentJobsError } from '@agentjobs/sdk/client';
+import { JobAbortedError, runWorker, SubjobFailedError, type WorkerHandle, type WorkerOptions } from '@agentjobs/sdk/worker';
 import { ENGINES } from './support/engines.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, eventually, expireLease, getJob } from './support/fixtures.js';

@@ -3,8 +3,8 @@ import { ENGINES } from './support/engines.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch, eventTypes, eventually, expireLease, getJob } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
-import { runWorker, SubjobFailedError, type WorkerHandle } from '../src/sdk/worker.js';
-import { AgentJobsClient, AgentJobsError } from '../src/sdk/client.js';
+import { runWorker, SubjobFailedError, type WorkerHandle } from '@agentjobs/sdk/worker';
+import { AgentJobsClient, AgentJobsError } from '@agentjobs/sdk/client';
 
 for (const engine of ENGINES) {
   describe(`job trees (${engine})`, () => {

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { verifyWebhook, WebhookVerificationError, type WebhookVerificationErrorCode } from '../src/sdk/webhooks.js';
+import { verifyWebhook, WebhookVerificationError, type WebhookVerificationErrorCode } from '@agentjobs/sdk/webhooks';
 import { generateWebhookSecret } from '../src/domain/secrets.js';
 import { signWebhook, webhookHeaders } from '../src/webhooks/signing.js';
 

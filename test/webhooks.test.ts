@@ -8,7 +8,7 @@ import { call, startTestServer, type TestServer } from './support/server.js';
 import { claim, createAgent, dispatch, eventually, getJob } from './support/fixtures.js';
 import { Receiver } from './support/receiver.js';
 import { spawnServer } from './support/process.js';
-import { verifyWebhook } from '../src/sdk/webhooks.js';
+import { verifyWebhook } from '@agentjobs/sdk/webhooks';
 
 /** Runs a job through the worker protocol to completion. */
 async function runToCompletion(server: TestServer, agent: { id: string; token: string }, result: unknown = { ok: true }) {

@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import { runWorker, type WorkerHandle } from '../../src/sdk/worker.js';
+import { runWorker, type WorkerHandle } from '@agentjobs/sdk/worker';
 import { WorkerCounters, type ProtocolWorker } from './protocol-worker.js';
 
 /** Options of {@link startSdkWorker}. */

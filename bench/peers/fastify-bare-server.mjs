@@ -15,7 +15,7 @@
  *
  * With `--checked KEY` it also does the two checks every dispatch API owes its callers before it stores anything: it
  * takes a bearer API key (a header read and one map lookup, what agentjobs pays for a caller it has seen) and
- * validates the body against agentjobs' own `DispatchRequest` schema (from dist/protocol, compiled by Fastify's
+ * validates the body against agentjobs' own `DispatchRequest` schema (from @agentjobs/sdk/protocol, compiled by Fastify's
  * Ajv). With both flags it is the checked durable floor: the least an authenticated, validated, durable dispatch
  * costs on this framework and this disk, before any design of its own.
  *
@@ -99,7 +99,7 @@ function bearer(token) {
   };
 }
 // Loaded only when asked for: the plain ceiling must not depend on a build of agentjobs.
-const protocol = apiKey ? await import('../../dist/protocol/index.js') : undefined;
+const protocol = apiKey ? await import('@agentjobs/sdk/protocol') : undefined;
 
 /**
  * @typedef {Record<'insert' | 'insertJob' | 'claim' | 'complete' | 'message' | 'answered', import('better-sqlite3').Statement>} Statements

@@ -98,7 +98,7 @@ export function fastifyBareDispatch(variant: keyof typeof VARIANTS = 'ceiling'):
     label,
     description,
     reference,
-    // The checked variant validates with agentjobs' own schema, from this checkout's build (dist/protocol).
+    // The checked variant validates with agentjobs' own schema, from this checkout's build of @agentjobs/sdk/protocol.
     requires: checked ? ['agentjobs'] : [],
     config: { process: 'separate', logger: false, ...(variant === 'ceiling' ? {} : { synchronous: 'FULL' }), ...(checked ? { checks: 'api key, DispatchRequest schema' } : {}) },
     async setup(ctx) {

@@ -3,7 +3,7 @@
  * instead of thinking, but speak the worker protocol exactly as a real agent would: progress, token reports,
  * tool calls, subjobs, a failure that is retried.
  */
-import type { Job, JobContext } from '../../src/sdk/worker.js';
+import type { Job, JobContext } from '@agentjobs/sdk/worker';
 
 /** Agent ids the coordinator fans out to. */
 export interface Specialists {

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook, WebhookVerificationError, type WebhookPayload } from '../../src/sdk/webhooks.js';
+import { verifyWebhook, WebhookVerificationError, type WebhookPayload } from '@agentjobs/sdk/webhooks';
 
 /** One verified delivery. */
 export interface Received {

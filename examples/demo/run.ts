@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { AgentJobsClient, type Job } from '../../src/sdk/client.js';
-import { runWorker, type WorkerHandle } from '../../src/sdk/worker.js';
+import { AgentJobsClient, type Job } from '@agentjobs/sdk/client';
+import { runWorker, type WorkerHandle } from '@agentjobs/sdk/worker';
 import { analyst, coordinator, researcher, writer } from './agents.js';
 import { startReceiver, type Receiver } from './receiver.js';
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import type { Agent } from '../sdk/client.js';
-import type { Runtime } from '../protocol/agents.js';
+import type { Agent } from '@agentjobs/sdk/client';
+import type { Runtime } from '@agentjobs/sdk/protocol';
 import { resolveAgent, runClient, wholeNumber, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { formatAgo, formatTime, table } from './format.js';
 import { readJsonArgument } from './inputs.js';

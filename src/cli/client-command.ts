@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AgentJobsClient, AgentJobsError, type Agent } from '../sdk/client.js';
-import { isId } from '../protocol/ids.js';
+import { AgentJobsClient, AgentJobsError, type Agent } from '@agentjobs/sdk/client';
+import { isId } from '@agentjobs/sdk/protocol';
 import { CliError, EXIT } from './exit-codes.js';
 import { colourWanted, makeStyle, type Style } from './style.js';
 import { dataDirOption, type Io } from './program.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Delivery } from '../sdk/client.js';
+import type { Delivery } from '@agentjobs/sdk/client';
 import { runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { formatClock, formatTime } from './format.js';
 import type { Io } from './program.js';

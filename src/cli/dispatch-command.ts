@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Brief, Observer } from '../protocol/index.js';
-import { OBSERVABLE_EVENTS } from '../protocol/jobs.js';
+import { type Brief, OBSERVABLE_EVENTS, type Observer } from '@agentjobs/sdk/protocol';
 import { collect, resolveAgent, runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { CliError, exitCodeOfStatus } from './exit-codes.js';
 import { parsePairs, readJsonArgument, readTextArgument } from './inputs.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { JobEvent } from '../protocol/index.js';
+import type { JobEvent } from '@agentjobs/sdk/protocol';
 import { runClient, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { formatClock } from './format.js';
 import type { Io } from './program.js';

@@ -3,7 +3,7 @@
  * tokens and elapsed time, drawn with box-drawing branches. Pure: the caller passes the clock, the names and
  * what it learnt from events, so the same frame comes out of the same inputs.
  */
-import type { Job, JobEvent } from '../protocol/index.js';
+import type { Job, JobEvent } from '@agentjobs/sdk/protocol';
 import { formatDuration, formatTokens, headline } from './format.js';
 import { stripAnsi, type Style } from './style.js';
 

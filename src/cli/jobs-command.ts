@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import type { Job } from '../sdk/client.js';
-import { JOB_STATUSES, type JobStatus } from '../protocol/jobs.js';
+import type { Job } from '@agentjobs/sdk/client';
+import { JOB_STATUSES, type JobStatus } from '@agentjobs/sdk/protocol';
 import { AgentNames, resolveAgent, runClient, wholeNumber, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { exitCodeOfStatus } from './exit-codes.js';
 import { formatAgo, formatDuration, formatTime, formatTokens, headline, table } from './format.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import type { Job } from '../sdk/client.js';
-import type { JobEvent } from '../protocol/index.js';
+import type { Job } from '@agentjobs/sdk/client';
+import type { JobEvent } from '@agentjobs/sdk/protocol';
 import { AgentNames, runClient, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { exitCodeOfStatus } from './exit-codes.js';
 import { formatClock, headline } from './format.js';

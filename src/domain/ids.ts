@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import { ID_PREFIXES, type IdKind } from '../protocol/ids.js';
+import { ID_PREFIXES, type IdKind } from '@agentjobs/sdk/protocol';
 import { randomFraction } from './random.js';
 
 // Monotonic within this process: ids made in the same millisecond still sort in creation order, which

@@ -1,4 +1,4 @@
-import type { Constraints, JobStatus } from '../protocol/jobs.js';
+import type { Constraints, JobStatus } from '@agentjobs/sdk/protocol';
 import type { Limits } from './limits.js';
 import type { Millis } from './time.js';
 

@@ -1,7 +1,7 @@
-import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '@agentjobs/sdk/protocol';
 
 /**
- * The one error type of the server. `code` comes from the catalogue in `protocol/errors.ts`; the HTTP layer
+ * The one error type of the server. `code` comes from the catalogue in the protocol's `errors.ts`; the HTTP layer
  * turns it into a status in exactly one place. Messages say what was wrong and how to fix it.
  */
 export class JobsError extends Error {

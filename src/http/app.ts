@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent } from '../protocol/index.js';
+import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent } from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../jobs/context.js';
 import { createAjv } from '../jobs/schema-validators.js';
 import { sendError, errorHandler } from './error-handler.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { JobsError } from '../domain/jobs-error.js';
 import { Authenticator } from '../jobs/authenticate.js';
 import type { Principal } from '../jobs/context.js';
-import { IDEMPOTENCY_KEY_PATTERN } from '../protocol/index.js';
+import { IDEMPOTENCY_KEY_PATTERN } from '@agentjobs/sdk/protocol';
 import type { Store } from '../store/store.js';
 import { addRouteHook } from './route-hooks.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { ERROR_STATUS, type ErrorCode } from '../protocol/errors.js';
+import { ERROR_STATUS, type ErrorCode } from '@agentjobs/sdk/protocol';
 import { JobsError } from '../domain/jobs-error.js';
 import { chosenBranch, describeProblem, fieldPath, pointerParts, problems } from '../jobs/schema-errors.js';
 

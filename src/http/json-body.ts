@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import { JobsError } from '../domain/jobs-error.js';
 import { jsonDepth } from '../domain/json.js';
-import { EmptyBody } from '../protocol/index.js';
+import { EmptyBody } from '@agentjobs/sdk/protocol';
 import { addRouteHook } from './route-hooks.js';
 
 /** Methods whose requests may carry a body (Fastify parses one for each of them). */

@@ -4,7 +4,7 @@ import { encodeTime } from 'ulid';
 import type { Store } from '../store/store.js';
 import { countAgentQueues, countFinishedBetween } from '../store/repo/metrics-repo.js';
 import type { SendResult } from '../webhooks/address-guard.js';
-import { ID_PREFIXES } from '../protocol/ids.js';
+import { ID_PREFIXES } from '@agentjobs/sdk/protocol';
 import { addRouteHook } from './route-hooks.js';
 
 /** The server's Prometheus metrics: what `/metrics` serves and the hooks that feed it. */

@@ -1,5 +1,5 @@
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
-import { DEEP_OBJECT_PARAMETERS, EmptyBody } from '../protocol/index.js';
+import { DEEP_OBJECT_PARAMETERS, EmptyBody } from '@agentjobs/sdk/protocol';
 
 type Schema = Record<string, unknown>;
 

@@ -1,5 +1,4 @@
-import type { CreateAgentRequest, UpdateAgentRequest } from '../protocol/agents.js';
-import { JOB_ERROR_CODES } from '../protocol/errors.js';
+import { type CreateAgentRequest, JOB_ERROR_CODES, type UpdateAgentRequest } from '@agentjobs/sdk/protocol';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newId } from '../domain/ids.js';
 import { hashToken, newToken, tokenHint, TOKEN_PREFIX } from '../domain/secrets.js';

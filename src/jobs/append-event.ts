@@ -1,4 +1,4 @@
-import type { EventType } from '../protocol/jobs.js';
+import type { EventType } from '@agentjobs/sdk/protocol';
 import { newId } from '../domain/ids.js';
 import type { JobRow } from '../store/rows.js';
 import { insertEvent } from '../store/repo/events-repo.js';

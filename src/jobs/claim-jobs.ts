@@ -1,4 +1,4 @@
-import type { ClaimRequest } from '../protocol/worker.js';
+import type { ClaimRequest } from '@agentjobs/sdk/protocol';
 import { deadlineOnStart } from '../domain/job-rules.js';
 import { BoundedMap } from '../domain/bounded-map.js';
 import { JobsError, notFound } from '../domain/jobs-error.js';

@@ -1,6 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { RESULT_REFUSED_ADVICE } from '../protocol/errors.js';
-import type { CompleteRequest } from '../protocol/worker.js';
+import { type CompleteRequest, RESULT_REFUSED_ADVICE } from '@agentjobs/sdk/protocol';
 import { JobsError, leaseLost } from '../domain/jobs-error.js';
 import { byteLength } from '../domain/json.js';
 import { safeEqual } from '../domain/secrets.js';

@@ -1,4 +1,4 @@
-import type { Runtime } from '../protocol/agents.js';
+import type { Runtime } from '@agentjobs/sdk/protocol';
 import type { Limits } from '../domain/limits.js';
 import type { Store } from '../store/store.js';
 import type { SchemaValidators } from './schema-validators.js';

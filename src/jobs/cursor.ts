@@ -1,4 +1,4 @@
-import { isId, type IdKind } from '../protocol/ids.js';
+import { isId, type IdKind } from '@agentjobs/sdk/protocol';
 import { JobsError } from '../domain/jobs-error.js';
 
 /**

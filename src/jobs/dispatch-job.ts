@@ -1,4 +1,4 @@
-import type { DispatchRequest, SubjobRequest } from '../protocol/index.js';
+import type { DispatchRequest, SubjobRequest } from '@agentjobs/sdk/protocol';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import { resolveLimits, timerAt, wakesTimerSweep } from '../domain/job-rules.js';
 import type { Limits } from '../domain/limits.js';

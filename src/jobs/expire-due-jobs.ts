@@ -1,4 +1,4 @@
-import { JOB_ERROR_CODES } from '../protocol/errors.js';
+import { JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
 import { cancellationError, dueAction, timerAt, type CancelCode } from '../domain/job-rules.js';
 import { iso } from '../domain/time.js';
 import type { JobRow } from '../store/rows.js';

@@ -1,5 +1,4 @@
-import type { FailRequest } from '../protocol/worker.js';
-import { JOB_ERROR_CODES } from '../protocol/errors.js';
+import { type FailRequest, JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
 import { cancellationError, type CancelCode } from '../domain/job-rules.js';
 import type { JobsContext, Principal } from './context.js';
 import { lockLeasedJob } from './lease.js';

@@ -1,4 +1,4 @@
-import type { HeartbeatRequest } from '../protocol/worker.js';
+import type { HeartbeatRequest } from '@agentjobs/sdk/protocol';
 import { iso } from '../domain/time.js';
 import { getJobById, updateJob } from '../store/repo/jobs-repo.js';
 import { appendEvent } from './append-event.js';

@@ -1,6 +1,6 @@
 import { JobsError } from '../domain/jobs-error.js';
 import { parseIso } from '../domain/time.js';
-import type { JobStatus } from '../protocol/jobs.js';
+import type { JobStatus } from '@agentjobs/sdk/protocol';
 import { listJobs, listTreeNodes, type JobFilters } from '../store/repo/jobs-repo.js';
 import type { JobNodeRow } from '../store/rows.js';
 import type { JobsContext, Principal } from './context.js';

@@ -1,4 +1,4 @@
-import { JOB_ERROR_CODES } from '../protocol/errors.js';
+import { JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
 import { isTerminal } from '../domain/job-rules.js';
 import type { JobRow } from '../store/rows.js';
 import { addTokens, getAncestors, getJobById, updateJob } from '../store/repo/jobs-repo.js';

@@ -1,5 +1,4 @@
-import type { ToolCallRequest } from '../protocol/worker.js';
-import type { Constraints } from '../protocol/jobs.js';
+import type { Constraints, ToolCallRequest } from '@agentjobs/sdk/protocol';
 import { toolAllowed } from '../domain/job-rules.js';
 import { JobsError } from '../domain/jobs-error.js';
 import { appendEvent } from './append-event.js';

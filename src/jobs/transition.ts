@@ -1,4 +1,4 @@
-import type { JobStatus } from '../protocol/jobs.js';
+import type { JobStatus } from '@agentjobs/sdk/protocol';
 import { isTerminal, timerAt, wakesTimerSweep } from '../domain/job-rules.js';
 import type { JobRow } from '../store/rows.js';
 import { updateJob, updateRootJobTakingSequence } from '../store/repo/jobs-repo.js';

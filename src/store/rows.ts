@@ -1,4 +1,4 @@
-import type { JobStatus } from '../protocol/jobs.js';
+import type { JobStatus } from '@agentjobs/sdk/protocol';
 import type { Millis } from '../domain/time.js';
 
 /** A row of `tenants`. */

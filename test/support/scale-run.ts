@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { runWorker, type Job, type JobContext, type WorkerHandle } from '../../src/sdk/worker.js';
-import { verifyWebhook } from '../../src/sdk/webhooks.js';
+import { runWorker, type Job, type JobContext, type WorkerHandle } from '@agentjobs/sdk/worker';
+import { verifyWebhook } from '@agentjobs/sdk/webhooks';
 import { call } from './server.js';
 import type { ServerProcess } from './process.js';
 

@@ -13,7 +13,7 @@ import {
   WorkerTokenList,
   WorkerTokenParams,
   WorkerTokenView,
-} from '../../protocol/index.js';
+} from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../../jobs/context.js';
 import {
   createAgent,

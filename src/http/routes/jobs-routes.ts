@@ -14,7 +14,7 @@ import {
   MessageIdParams,
   PageQuery,
   RetryResponse,
-} from '../../protocol/index.js';
+} from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../../jobs/context.js';
 import { dispatchJob } from '../../jobs/dispatch-job.js';
 import { getJobJson } from '../../jobs/get-job.js';

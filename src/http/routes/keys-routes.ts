@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ApiKeyCreated, ApiKeyList, ApiKeyView, CreateKeyRequest, IdempotencyHeaders, KeyIdParams, PageQuery, WebhookSecret } from '../../protocol/index.js';
+import { ApiKeyCreated, ApiKeyList, ApiKeyView, CreateKeyRequest, IdempotencyHeaders, KeyIdParams, PageQuery, WebhookSecret } from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../../jobs/context.js';
 import {
   createApiKey,

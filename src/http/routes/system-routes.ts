@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Health } from '../../protocol/index.js';
+import { Health } from '@agentjobs/sdk/protocol';
 import type { Store } from '../../store/store.js';
 
 /** Liveness and readiness probes. */

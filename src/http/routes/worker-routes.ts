@@ -17,7 +17,7 @@ import {
   ToolCallRequest,
   ToolCallResponse,
   WaitSubjobRequest,
-} from '../../protocol/index.js';
+} from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../../jobs/context.js';
 import { claimJobs } from '../../jobs/claim-jobs.js';
 import { completeJob } from '../../jobs/complete-job.js';

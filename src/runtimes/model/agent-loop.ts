@@ -4,9 +4,7 @@ import type {
   ChatCompletionFunctionTool,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
-import type { ModelRuntime } from '../../protocol/agents.js';
-import { JOB_ERROR_CODES } from '../../protocol/errors.js';
-import type { Job } from '../../protocol/jobs.js';
+import { type Job, JOB_ERROR_CODES, type ModelRuntime } from '@agentjobs/sdk/protocol';
 import { describeAll } from '../../jobs/schema-errors.js';
 import type { SchemaValidators } from '../../jobs/schema-validators.js';
 import { ModelRunError } from './errors.js';

@@ -1,8 +1,5 @@
 import type { Logger } from 'pino';
-import type { Agent } from '../../protocol/agents.js';
-import { JOB_ERROR_CODES } from '../../protocol/errors.js';
-import type { FailRequest } from '../../protocol/worker.js';
-import type { Job } from '../../protocol/jobs.js';
+import { type Agent, type FailRequest, type Job, JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
 import { JobsError } from '../../domain/jobs-error.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
 import { getAgentJson } from '../../jobs/agents.js';

@@ -1,6 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { JOB_ERROR_CODES } from '../../protocol/errors.js';
+import { JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
 import { ModelRunError } from './errors.js';
 
 /** How one agent's provider is reached. */

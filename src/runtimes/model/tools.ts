@@ -5,8 +5,7 @@ import type {
   ChatCompletionMessageToolCall,
   ChatCompletionToolMessageParam,
 } from 'openai/resources/chat/completions';
-import { Id } from '../../protocol/common.js';
-import { Brief, type Constraints, type Job } from '../../protocol/jobs.js';
+import { Brief, type Constraints, Id, type Job } from '@agentjobs/sdk/protocol';
 import { isTerminal, toolAllowed } from '../../domain/job-rules.js';
 import { JobsError } from '../../domain/jobs-error.js';
 import { byteLength, stableStringify } from '../../domain/json.js';

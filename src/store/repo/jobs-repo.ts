@@ -1,4 +1,4 @@
-import type { JobStatus } from '../../protocol/jobs.js';
+import type { JobStatus } from '@agentjobs/sdk/protocol';
 import type { Millis } from '../../domain/time.js';
 import type { JobNodeRow, JobRow } from '../rows.js';
 import type { Tx } from '../store.js';

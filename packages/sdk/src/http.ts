@@ -1,5 +1,5 @@
 import { request as undiciRequest } from 'undici';
-import type { ErrorCode } from '../protocol/errors.js';
+import type { ErrorCode } from './protocol/errors.js';
 
 /** An error answered by the agentjobs API: its HTTP status, stable `code`, message and details. */
 export class AgentJobsError extends Error {
