@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { verifyWebhook, WebhookVerificationError, type WebhookVerificationErrorCode } from '@agentjobs/sdk/webhooks';
+import { verifyWebhook, verifyWebhookAsync, WebhookVerificationError, type WebhookVerificationErrorCode } from '@agentjobs/sdk/webhooks';
 import { generateWebhookSecret } from '../src/domain/secrets.js';
 import { signWebhook, webhookHeaders } from '../src/webhooks/signing.js';
 
@@ -174,5 +174,47 @@ describe('verifyWebhook', () => {
     expect(new Webhook(secret).verify(body, headers)).toBeTruthy();
     // A body re-serialised after parsing no longer matches: receivers must verify the raw bytes.
     expectRefusal(() => verifyWebhook(secret, headers, JSON.stringify(JSON.parse(body))), 'invalid_signature');
+  });
+});
+
+describe('verifyWebhookAsync, on Web Crypto', () => {
+  const secret = generateWebhookSecret();
+  const body = payload();
+  const headers = webhookHeaders({ secrets: [secret], msgId: 'msg_01hxe', timestamp: nowSeconds(), body });
+
+  /** The outcome of a verifier: the payload's type, or the refusal's code. */
+  async function outcome(verify: () => unknown): Promise<string> {
+    try {
+      return ((await verify()) as { type: string }).type;
+    } catch (error) {
+      return error instanceof WebhookVerificationError ? error.code : `thrown: ${(error as Error).name}`;
+    }
+  }
+
+  it('verifies the Standard Webhooks known-answer vector, as verifyWebhook does', async () => {
+    const vectorHeaders = { 'webhook-id': VECTOR.msgId, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature };
+    const now = () => VECTOR.timestamp * 1000;
+    // The vector's body is no webhook payload: both verifiers get past the signature, then refuse the body.
+    expect(await outcome(() => verifyWebhookAsync(VECTOR.secret, vectorHeaders, VECTOR.body, { now }))).toBe('invalid_body');
+    expect(await outcome(() => verifyWebhook(VECTOR.secret, vectorHeaders, VECTOR.body, { now }))).toBe('invalid_body');
+    const forged = { ...vectorHeaders, 'webhook-signature': 'v1,h0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' };
+    expect(await outcome(() => verifyWebhookAsync(VECTOR.secret, forged, VECTOR.body, { now }))).toBe('invalid_signature');
+  });
+
+  it('gives the same answer as verifyWebhook for each kind of request', async () => {
+    const cases: Array<[string, () => Parameters<typeof verifyWebhook>]> = [
+      ['signed', () => [secret, headers, body]],
+      ['signed bytes', () => [secret, new Headers(headers), new TextEncoder().encode(body)]],
+      ['changed body', () => [secret, headers, body.replace('completed', 'cancelled')]],
+      ['another secret', () => [generateWebhookSecret(), headers, body]],
+      ['garbage signatures', () => [secret, { ...headers, 'webhook-signature': 'v1a,AAAA v1,### nonsense' }, body]],
+      ['old timestamp', () => [secret, { ...headers, 'webhook-timestamp': String(nowSeconds() - 301) }, body]],
+      ['no id', () => [secret, { ...headers, 'webhook-id': undefined }, body]],
+      ['secret not base64', () => ['whsec_!!!', headers, body]],
+    ];
+    for (const [name, args] of cases) {
+      const sync = await outcome(() => verifyWebhook(...args()));
+      expect({ name, outcome: await outcome(() => verifyWebhookAsync(...args())) }).toEqual({ name, outcome: sync });
+    }
   });
 });

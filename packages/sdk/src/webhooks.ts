@@ -1,11 +1,13 @@
 /**
- * Verifying agentjobs webhooks on the receiving side (`agentjobs/webhooks`).
+ * Verifying agentjobs webhooks on the receiving side (`@agentjobs/sdk/webhooks`).
  *
  * The requests follow Standard Webhooks (https://www.standardwebhooks.com/), so any of its libraries works
- * as well; this module is here so a receiver written in TypeScript needs nothing but Node. It imports only
- * Node built-ins on purpose: receivers install it into their own services.
+ * as well. This module runs wherever JavaScript does (Node, Bun, Deno, edge runtimes, browsers): it imports
+ * no Node built-in. {@link verifyWebhook} stays synchronous with a pure-JS HMAC (`@noble/hashes`), since Web
+ * Crypto is async only; {@link verifyWebhookAsync} uses Web Crypto instead.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 /** Why a request was refused; stable, safe to branch on. */
 export type WebhookVerificationErrorCode =
@@ -61,8 +63,12 @@ export interface VerifyWebhookOptions {
 /** Incoming headers: Node's `req.headers`, a plain object with any casing, or a Fetch `Headers`. */
 export type IncomingWebhookHeaders = Record<string, string | string[] | undefined> | Headers;
 
+/** The body exactly as it arrived: its UTF-8 text, or its bytes (a Node `Buffer` is a `Uint8Array`). */
+export type RawWebhookBody = string | Uint8Array;
+
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const SECRET_PREFIX = 'whsec_';
+const utf8 = new TextEncoder();
 
 /**
  * Checks that a request really comes from agentjobs and is recent, then returns its parsed body.
@@ -78,7 +84,7 @@ const SECRET_PREFIX = 'whsec_';
  * @example
  * ```ts
  * import { createServer } from 'node:http';
- * import { verifyWebhook, WebhookVerificationError } from 'agentjobs/webhooks';
+ * import { verifyWebhook, WebhookVerificationError } from '@agentjobs/sdk/webhooks';
  *
  * createServer(async (req, res) => {
  *   const chunks: Buffer[] = [];
@@ -96,14 +102,42 @@ const SECRET_PREFIX = 'whsec_';
 export function verifyWebhook(
   secret: string,
   headers: IncomingWebhookHeaders,
-  rawBody: string | Buffer,
+  rawBody: RawWebhookBody,
   options: VerifyWebhookOptions = {},
 ): WebhookPayload {
+  const { signed, body, signatures } = prepare(secret, headers, rawBody, options);
+  assertSignatureMatches(hmac(sha256, signed.key, signed.content), signatures);
+  return parsePayload(body);
+}
+
+/**
+ * {@link verifyWebhook} on Web Crypto (`crypto.subtle`), which is async: the same checks, the same errors.
+ * Prefer it where a native HMAC matters (large bodies, many deliveries); it needs `globalThis.crypto`.
+ */
+export async function verifyWebhookAsync(
+  secret: string,
+  headers: IncomingWebhookHeaders,
+  rawBody: RawWebhookBody,
+  options: VerifyWebhookOptions = {},
+): Promise<WebhookPayload> {
+  const { signed, body, signatures } = prepare(secret, headers, rawBody, options);
+  const key = await crypto.subtle.importKey('raw', signed.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  assertSignatureMatches(new Uint8Array(await crypto.subtle.sign('HMAC', key, signed.content)), signatures);
+  return parsePayload(body);
+}
+
+/** What both verifiers check before the signature: the headers, the timestamp, the secret; and what is signed. */
+function prepare(secret: string, headers: IncomingWebhookHeaders, rawBody: RawWebhookBody, options: VerifyWebhookOptions) {
   const { id, timestamp, signatures } = readSignatureHeaders(headers);
   assertTimestampInTolerance(timestamp, options);
-  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
-  assertSignatureMatches(decodeSecret(secret), id, timestamp, body, signatures);
-  return parsePayload(body);
+  const key = decodeSecret(secret);
+  const body = typeof rawBody === 'string' ? utf8.encode(rawBody) : rawBody;
+  // Sign bytes, not a decoded string, so a body that is not valid UTF-8 is compared exactly as received.
+  const prefix = utf8.encode(`${id}.${timestamp}.`);
+  const content = new Uint8Array(prefix.length + body.length);
+  content.set(prefix);
+  content.set(body, prefix.length);
+  return { signed: { key, content }, body, signatures };
 }
 
 function readSignatureHeaders(headers: IncomingWebhookHeaders): { id: string; timestamp: string; signatures: string } {
@@ -146,34 +180,53 @@ function assertTimestampInTolerance(timestamp: string, options: VerifyWebhookOpt
   }
 }
 
-function assertSignatureMatches(key: Buffer, id: string, timestamp: string, body: Buffer, signatures: string): void {
-  // Sign bytes, not a decoded string, so a body that is not valid UTF-8 is compared exactly as received.
-  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(body).digest();
+function assertSignatureMatches(expected: Uint8Array, signatures: string): void {
   for (const entry of signatures.split(' ')) {
     const comma = entry.indexOf(',');
     // Other schemes (`v1a` for ed25519) may sit in the same list; they are not ours to check.
     if (comma === -1 || entry.slice(0, comma) !== 'v1') continue;
-    const candidate = Buffer.from(entry.slice(comma + 1), 'base64');
-    // timingSafeEqual throws on unequal lengths; a length mismatch reveals nothing about the key.
-    if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) return;
+    const candidate = decodeBase64(entry.slice(comma + 1));
+    if (candidate !== undefined && constantTimeEqual(candidate, expected)) return;
   }
   throw new WebhookVerificationError('invalid_signature', 'no v1 signature in webhook-signature matches this secret');
 }
 
-function decodeSecret(secret: string): Buffer {
+/** Compares every byte whatever the first difference, so the time taken says nothing about the expected MAC. */
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  // A length mismatch reveals nothing about the key.
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
+}
+
+function decodeSecret(secret: string): Uint8Array<ArrayBuffer> {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-  const key = Buffer.from(encoded, 'base64');
-  if (key.length === 0) {
+  const key = decodeBase64(encoded);
+  if (key === undefined || key.length === 0) {
     // A configuration mistake, not a bad request: say so instead of rejecting every delivery as forged.
     throw new TypeError('verifyWebhook: the secret must be "whsec_" followed by base64');
   }
   return key;
 }
 
-function parsePayload(body: Buffer): WebhookPayload {
+/** Standard base64 to bytes with `atob` (every runtime has it); undefined when it is not base64. */
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    return undefined;
+  }
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function parsePayload(body: Uint8Array): WebhookPayload {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(new TextDecoder().decode(body));
   } catch {
     throw new WebhookVerificationError('invalid_body', 'the webhook body is not valid JSON');
   }
