@@ -1,27 +1,14 @@
 import { JobsError } from '../domain/jobs-error.js';
 import { parseIso } from '../domain/time.js';
-import type { JobStatus } from '@agentjobs/sdk/protocol';
+import { type ListJobsQuery, metadataFilters } from '@agentjobs/sdk/protocol';
 import { listJobs, listTreeNodes, type JobFilters } from '../store/repo/jobs-repo.js';
 import type { JobNodeRow } from '../store/rows.js';
 import type { JobsContext, Principal } from './context.js';
 import { decodeCursor, pageJson } from './cursor.js';
 import { renderJob } from './render-job.js';
 
-/** The query of `GET /v1/jobs`, as validated by the route. */
-export interface ListJobsInput {
-  limit?: number;
-  cursor?: string;
-  status?: JobStatus;
-  agent_id?: string;
-  parent_job_id?: string;
-  root_job_id?: string;
-  created_after?: string;
-  created_before?: string;
-  [metadataFilter: `metadata[${string}]`]: string;
-}
-
 /** `GET /v1/jobs`: a page of the tenant's jobs, newest first, with filters. */
-export async function listJobsJson(ctx: JobsContext, principal: Principal, query: ListJobsInput): Promise<string> {
+export async function listJobsJson(ctx: JobsContext, principal: Principal, query: ListJobsQuery): Promise<string> {
   const limit = query.limit ?? 20;
   const filters: JobFilters = {
     status: query.status,
@@ -30,9 +17,7 @@ export async function listJobsJson(ctx: JobsContext, principal: Principal, query
     rootJobId: query.root_job_id,
     createdAfter: time(query.created_after, 'created_after'),
     createdBefore: time(query.created_before, 'created_before'),
-    metadata: Object.entries(query)
-      .filter(([key]) => key.startsWith('metadata['))
-      .map(([key, value]) => [key.slice(9, -1), String(value)]),
+    metadata: metadataFilters(query),
   };
   const before = decodeCursor(query.cursor, 'job');
   return ctx.store.read(async (tx) => {

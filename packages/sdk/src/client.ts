@@ -11,16 +11,17 @@ import type {
   DispatchResponse,
   Job,
   JobEvent,
-  JobStatus,
+  ListJobsFilters,
   UpdateAgentRequest,
   WebhookSecret,
   WorkerTokenCreated,
   WorkerTokenView,
 } from './protocol/index.js';
+import { metadataFilterParams } from './protocol/index.js';
 import { AgentJobsError, errorFrom, request, send, type Transport } from './http.js';
 
 export { AgentJobsError } from './http.js';
-export type { Job, JobEvent, JobStatus, DispatchRequest, Agent } from './protocol/index.js';
+export type { Job, JobEvent, JobStatus, DispatchRequest, Agent, ListJobsFilters } from './protocol/index.js';
 
 /** A page of a list. */
 export interface Page<T> {
@@ -39,19 +40,6 @@ export interface ClientOptions {
    * the CPU of `fetch` per request). Event streams always use a fetch: this one, or the global one.
    */
   fetch?: typeof fetch;
-}
-
-/** Filters of {@link AgentJobsClient.listJobs}. */
-export interface ListJobsFilters {
-  status?: JobStatus;
-  agent_id?: string;
-  parent_job_id?: string;
-  root_job_id?: string;
-  created_after?: string;
-  created_before?: string;
-  metadata?: Record<string, string>;
-  limit?: number;
-  cursor?: string;
 }
 
 /** A message of the delivery log. */
@@ -112,11 +100,10 @@ export class AgentJobsClient {
   getJob(jobId: string): Promise<Job> {
     return request(this.transport, 'GET', `/v1/jobs/${encodeURIComponent(jobId)}`);
   }
+  /** A page of jobs, newest first; `metadata: { customer: 'acme' }` keeps the jobs whose metadata has that value. */
   listJobs(filters: ListJobsFilters = {}): Promise<Page<Job>> {
     const { metadata, ...rest } = filters;
-    const query: Record<string, string | number | undefined> = { ...rest };
-    for (const [key, value] of Object.entries(metadata ?? {})) query[`metadata[${key}]`] = value;
-    return request(this.transport, 'GET', '/v1/jobs', { query });
+    return request(this.transport, 'GET', '/v1/jobs', { query: { ...rest, ...metadataFilterParams(metadata) } });
   }
   /** Cancels a job and its subtree (running ones stop when their agent confirms). */
   cancelJob(jobId: string): Promise<Job> {

@@ -18,7 +18,7 @@ import {
 import type { JobsContext } from '../../jobs/context.js';
 import { dispatchJob } from '../../jobs/dispatch-job.js';
 import { getJobJson } from '../../jobs/get-job.js';
-import { listJobsJson, type ListJobsInput } from '../../jobs/list-jobs.js';
+import { listJobsJson } from '../../jobs/list-jobs.js';
 import { cancelJob } from '../../jobs/cancel-job.js';
 import { listDeliveriesJson, retryDelivery } from '../../jobs/deliveries.js';
 import { listEventsJson } from '../../jobs/job-events.js';
@@ -66,7 +66,7 @@ export function jobsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
         response: { 200: JobList, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => sendJson(reply, 200, await listJobsJson(ctx, principalOf(request), request.query as ListJobsInput)),
+    async (request, reply) => sendJson(reply, 200, await listJobsJson(ctx, principalOf(request), request.query as ListJobsQuery)),
   );
 
   app.get(

@@ -173,7 +173,7 @@ export type Job = Static<typeof Job>;
 /** The value of one `metadata[key]=value` filter: compared with the job's metadata value as text. */
 const MetadataFilterValue = Type.String({ maxLength: 500 });
 
-/** `GET /v1/jobs` filters. */
+/** `GET /v1/jobs` filters: the one schema that the server validates with and that the SDK's client is typed by. */
 export const ListJobsQuery = Type.Object(
   {
     ...PageQuery,
@@ -201,6 +201,26 @@ export const ListJobsQuery = Type.Object(
     },
   },
 );
+
+/** The query of `GET /v1/jobs` on the wire: each `metadata[key]` filter is a parameter of its own. */
+export type ListJobsQuery = Static<typeof ListJobsQuery> & { [metadataFilter: `metadata[${string}]`]: string };
+
+/** The filters of `GET /v1/jobs` as the SDK's client takes them: the metadata filters as one object. */
+export type ListJobsFilters = Static<typeof ListJobsQuery> & { metadata?: Record<string, string> };
+
+/** The `metadata[key]=value` query parameters of a metadata filter. */
+export function metadataFilterParams(metadata: Record<string, string> | undefined): Record<`metadata[${string}]`, string> {
+  const params: Record<`metadata[${string}]`, string> = {};
+  for (const [key, value] of Object.entries(metadata ?? {})) params[`metadata[${key}]`] = value;
+  return params;
+}
+
+/** The metadata filters of a validated query, as [key, value] pairs. */
+export function metadataFilters(query: ListJobsQuery): Array<[string, string]> {
+  return Object.entries(query)
+    .filter(([name]) => name.startsWith('metadata['))
+    .map(([name, value]) => [name.slice('metadata['.length, -1), String(value)]);
+}
 
 export const JobList = Page(Type.Ref(Job));
 
