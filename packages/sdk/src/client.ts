@@ -35,10 +35,7 @@ export interface ClientOptions {
   url?: string;
   /** An API key (ak_…). */
   apiKey: string;
-  /**
-   * A fetch to send requests with, instead of the SDK's own HTTP client (undici's `request`: a fraction of
-   * the CPU of `fetch` per request). Event streams always use a fetch: this one, or the global one.
-   */
+  /** The fetch to send requests with (a wrapper that adds tracing, say). @default globalThis.fetch */
   fetch?: typeof fetch;
 }
 

@@ -1,4 +1,3 @@
-import { request as undiciRequest } from 'undici';
 import type { ErrorCode } from './protocol/errors.js';
 
 /** An error answered by the agentjobs API: its HTTP status, stable `code`, message and details. */
@@ -14,18 +13,31 @@ export class AgentJobsError extends Error {
   }
 }
 
+/** One request as sent: the URL, the method, the headers and the JSON body, if any. */
+export interface OutgoingRequest {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Sends one request and reads its whole answer as text. It rejects only when no answer came (the connection
+ * failed, or `signal` aborted it); an error status is an answer.
+ */
+export type Exchange = (request: OutgoingRequest) => Promise<{ status: number; text: string }>;
+
 /** How the SDK talks to a server. */
 export interface Transport {
   /** Base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /** Bearer token: an API key (client) or a worker token (worker). */
   readonly token: string;
-  /**
-   * A fetch to send JSON requests with, instead of the SDK's own HTTP client (undici's `request`, which costs a
-   * fraction of the CPU of `fetch` per request). Event streams always go through a fetch (this one, or the
-   * global one).
-   */
+  /** The fetch of event streams, and of JSON requests when `exchange` is absent. @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** What sends JSON requests instead of `fetch` (the worker's Node HTTP client). */
+  readonly exchange?: Exchange;
 }
 
 /** Options of one request. */
@@ -39,63 +51,58 @@ export interface RequestOptions {
 
 /** Sends one JSON request and parses the answer; non-2xx answers throw AgentJobsError. */
 export async function request<T>(transport: Transport, method: string, path: string, options: RequestOptions = {}): Promise<T> {
-  let status: number;
-  let text: string;
-  if (transport.fetch) {
-    const response = await send(transport, method, path, options);
-    status = response.status;
-    try {
-      text = await response.text();
-    } catch (error) {
-      // The connection broke while the answer was on its way.
-      throw networkError(error, new URL(response.url || path, transport.url), options.signal);
-    }
-  } else {
-    const { url, headers, body } = prepare(transport, path, options);
-    try {
-      const answer = await undiciRequest(url, {
-        method: method as 'GET',
-        headers,
-        body,
-        signal: options.signal,
-      });
-      status = answer.statusCode;
-      text = await answer.body.text();
-    } catch (error) {
-      throw networkError(error, url, options.signal);
-    }
+  const outgoing = prepare(transport, method, path, options);
+  let answer: { status: number; text: string };
+  try {
+    answer = await (transport.exchange ?? fetchExchange(transport.fetch))(outgoing);
+  } catch (error) {
+    throw networkError(error, outgoing.url, options.signal);
   }
-  if (status === 204) return undefined as T;
-  if (status < 200 || status > 299) throw errorFrom(status, text);
-  return (text === '' ? undefined : JSON.parse(text)) as T;
+  if (answer.status === 204) return undefined as T;
+  if (answer.status < 200 || answer.status > 299) throw errorFrom(answer.status, answer.text);
+  return (answer.text === '' ? undefined : JSON.parse(answer.text)) as T;
 }
 
 /** Sends a request through a fetch and returns the raw response (for streams); network failures become AgentJobsError. */
 export async function send(transport: Transport, method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-  const { url, headers, body } = prepare(transport, path, options);
+  const outgoing = prepare(transport, method, path, options);
   try {
-    return await (transport.fetch ?? fetch)(url, {
-      method,
-      headers,
-      body,
-      signal: options.signal,
-      // The API never redirects, and a followed redirect would turn a POST into a GET. Refusing redirects also
-      // spares fetch a copy of every request (and a tee of its body), which it makes only to follow them.
-      redirect: 'error',
-    });
+    return await callFetch(transport.fetch, outgoing);
   } catch (error) {
-    throw networkError(error, url, options.signal);
+    throw networkError(error, outgoing.url, options.signal);
   }
 }
 
+/** The {@link Exchange} of a fetch (the platform's by default). */
+function fetchExchange(fetchImpl: typeof fetch | undefined): Exchange {
+  return async (outgoing) => {
+    const response = await callFetch(fetchImpl, outgoing);
+    // Reading the body may fail too: the connection broke while the answer was on its way.
+    return { status: response.status, text: await response.text() };
+  };
+}
+
+function callFetch(fetchImpl: typeof fetch | undefined, { url, method, headers, body, signal }: OutgoingRequest): Promise<Response> {
+  return (fetchImpl ?? fetch)(url, {
+    method,
+    headers,
+    body,
+    signal,
+    // The API never redirects, and a followed redirect would turn a POST into a GET. Refusing redirects also
+    // spares fetch a copy of every request (and a tee of its body), which it makes only to follow them.
+    redirect: 'error',
+  });
+}
+
 /** The URL, headers and JSON body of a request, whichever client sends it. */
-function prepare(transport: Transport, path: string, options: RequestOptions): { url: URL; headers: Record<string, string>; body: string | undefined } {
+function prepare(transport: Transport, method: string, path: string, options: RequestOptions): OutgoingRequest {
   const url = new URL(path, transport.url);
   for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
   const headers: Record<string, string> = { authorization: `Bearer ${transport.token}`, ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-  return { url, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) };
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return { url, method, headers, body, signal: options.signal };
 }
 
 /**

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Brief, Job, Observer } from './protocol/index.js';
 import { RESULT_REFUSED_ADVICE } from './protocol/errors.js';
 import { AgentJobsError, request, type Transport } from './http.js';
+import { nodeExchange } from './node-http.js';
 
 export { AgentJobsError } from './http.js';
 export type { Job, Brief } from './protocol/index.js';
@@ -119,7 +120,7 @@ export interface WorkerOptions {
   workerId?: string;
   /** Called with errors that the worker survives (network trouble, a failed report). @default console.error */
   onError?: (error: unknown) => void;
-  /** A fetch to send requests with, instead of the SDK's own HTTP client (undici's `request`, which is cheaper). */
+  /** A fetch to send requests with, instead of the SDK's own client on Node's `http` (which costs less CPU). */
   fetch?: typeof fetch;
 }
 
@@ -150,7 +151,11 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
  * }});
  */
 export function runWorker(options: WorkerOptions): WorkerHandle {
-  const transport: Transport = { url: options.url ?? 'http://127.0.0.1:8080', token: options.token, fetch: options.fetch };
+  const transport: Transport = {
+    url: options.url ?? 'http://127.0.0.1:8080',
+    token: options.token,
+    ...(options.fetch ? { fetch: options.fetch } : { exchange: nodeExchange }),
+  };
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const leaseSeconds = options.leaseSeconds ?? 30;
   const waitSeconds = options.waitSeconds ?? 25;
