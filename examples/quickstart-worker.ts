@@ -3,7 +3,7 @@
  *
  *   AGENTJOBS_URL=http://127.0.0.1:8080 AGENT_ID=agt_… WORKER_TOKEN=awt_… node --import tsx examples/quickstart-worker.ts
  *
- * In your own project, import from the package instead: `import { runWorker } from 'agentjobs/worker'`.
+ * It imports the SDK as your own project would, after `npm install @agentjobs/sdk`.
  */
 import { runWorker } from '@agentjobs/sdk/worker';
 

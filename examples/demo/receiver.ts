@@ -1,6 +1,6 @@
 /**
  * A webhook receiver as a user would write one: read the raw body, verify the Standard Webhooks signature with
- * `verifyWebhook` (from `agentjobs/webhooks`), answer 2xx fast, deduplicate on `webhook-id`.
+ * `verifyWebhook` (from `@agentjobs/sdk/webhooks`), answer 2xx fast, deduplicate on `webhook-id`.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
