@@ -4,7 +4,7 @@ import type { Runtime } from '@agentjobs/sdk/protocol';
 import { resolveAgent, runClient, wholeNumber, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { formatAgo, formatTime, table } from './format.js';
 import { readJsonArgument } from './inputs.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 
 /** `agentjobs agents create|list|get`. */
 export function agentsCommand(program: Command, io: Io, setExit: (code: number) => void): void {

@@ -5,7 +5,8 @@ import { AgentJobsClient, AgentJobsError, type Agent } from '@agentjobs/sdk/clie
 import { isId } from '@agentjobs/sdk/protocol';
 import { CliError, EXIT } from './exit-codes.js';
 import { colourWanted, makeStyle, type Style } from './style.js';
-import { dataDirOption, type Io } from './program.js';
+import type { Io } from './io.js';
+import { dataDirOption } from './store-options.js';
 
 /** The options every client command takes. */
 export interface ClientFlags {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { Delivery } from '@agentjobs/sdk/client';
 import { runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { formatClock, formatTime } from './format.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 
 /** `agentjobs deliveries <job>`: webhook messages about a job or to its observers, with every attempt. */
 export function deliveriesCommand(program: Command, io: Io, setExit: (code: number) => void): void {

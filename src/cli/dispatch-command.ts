@@ -3,7 +3,7 @@ import { type Brief, OBSERVABLE_EVENTS, type Observer } from '@agentjobs/sdk/pro
 import { collect, resolveAgent, runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { CliError, exitCodeOfStatus } from './exit-codes.js';
 import { parsePairs, readJsonArgument, readTextArgument } from './inputs.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 import { printOutcome, watchJob } from './watch-command.js';
 
 interface DispatchFlags extends ClientFlags {

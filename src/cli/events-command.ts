@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { JobEvent } from '@agentjobs/sdk/protocol';
 import { runClient, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { formatClock } from './format.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 
 /**
  * `agentjobs events <job> [--follow]`: a job's event log, oldest first. `--follow` keeps printing live events

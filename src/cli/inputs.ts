@@ -1,7 +1,7 @@
 /** Values given on the command line: `@file` arguments, JSON, `key=value` pairs. */
 import { readFile } from 'node:fs/promises';
 import { CliError } from './exit-codes.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 
 /**
  * A text argument: `@path` reads a file, `@-` reads stdin, `@@…` is a literal text starting with `@`, and

@@ -5,7 +5,7 @@ import { AgentNames, resolveAgent, runClient, wholeNumber, withClientOptions, ty
 import { exitCodeOfStatus } from './exit-codes.js';
 import { formatAgo, formatDuration, formatTime, formatTokens, headline, table } from './format.js';
 import { renderTree, type NodeLive } from './job-tree.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 
 /** `agentjobs get <job>`, `agentjobs list`, `agentjobs cancel <job>`. */
 export function jobsCommands(program: Command, io: Io, setExit: (code: number) => void): void {

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { TOKEN_PREFIX } from '../domain/secrets.js';
 import { resolveOptions } from '../options.js';
-import { dataDirOption, databaseUrlOption, type Io } from './program.js';
+import type { Io } from './io.js';
+import { dataDirOption, databaseUrlOption } from './store-options.js';
 import { runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { formatTime, table } from './format.js';
 import { CliError } from './exit-codes.js';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { resolveOptions } from '../options.js';
-import { dataDirOption, databaseUrlOption, type Io } from './program.js';
+import type { Io } from './io.js';
+import { dataDirOption, databaseUrlOption } from './store-options.js';
 
 /** `agentjobs migrate`: applies pending migrations; safe while other processes run. */
 export function migrateCommand(program: Command, io: Io): void {

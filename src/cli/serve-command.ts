@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { ServerOptions } from '../options.js';
-import { dataDirOption, databaseUrlOption, type Io } from './program.js';
+import type { Io } from './io.js';
+import { dataDirOption, databaseUrlOption } from './store-options.js';
 
 /** `agentjobs serve`: every option is a flag and an AGENTJOBS_… environment variable (SPEC §7). */
 export function serveCommand(program: Command, io: Io): void {

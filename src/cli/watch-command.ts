@@ -5,7 +5,7 @@ import { AgentNames, runClient, withClientOptions, type ClientContext, type Clie
 import { exitCodeOfStatus } from './exit-codes.js';
 import { formatClock, headline } from './format.js';
 import { applyEvent, renderTree, type NodeLive } from './job-tree.js';
-import type { Io } from './program.js';
+import type { Io } from './io.js';
 import type { Style } from './style.js';
 
 /** `agentjobs watch <job>`: a live tree of a job and its subjobs, ending with the result. */
