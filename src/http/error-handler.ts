@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { ERROR_STATUS, type ErrorCode } from '@agentjobs/sdk/protocol';
 import { JobsError } from '../domain/jobs-error.js';
-import { chosenBranch, describeProblem, fieldPath, pointerParts, problems } from '../jobs/schema-errors.js';
+import { chosenBranch, describeProblem, fieldPath, pointerParts, problems } from '../domain/schema-errors.js';
 
 /** Sends `{"error": {code, message, details?}}` with the status of the code. */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details?: unknown): FastifyReply {

@@ -9,7 +9,7 @@ import { assertLease, workersJob } from './lease.js';
 import { enforceBudgets, recordTokens } from './record-tokens.js';
 import { loadJobJson } from './render-job.js';
 import { transition } from './transition.js';
-import { describeAll } from './schema-errors.js';
+import { describeAll } from '../domain/schema-errors.js';
 
 /**
  * `POST /v1/jobs/{id}/complete`: the agent's result. It must match `brief.output_schema` (else 422 with the

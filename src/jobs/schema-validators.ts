@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { BoundedMap } from '../domain/bounded-map.js';
 import { JobsError } from '../domain/jobs-error.js';
-import { describeFirst, under } from './schema-errors.js';
+import { describeFirst, under } from '../domain/schema-errors.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped in the module object.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;

@@ -5,7 +5,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { type Job, JOB_ERROR_CODES, type ModelRuntime } from '@agentjobs/sdk/protocol';
-import { describeAll } from '../../jobs/schema-errors.js';
+import { describeAll } from '../../domain/schema-errors.js';
 import type { SchemaValidators } from '../../jobs/schema-validators.js';
 import { ModelRunError } from './errors.js';
 import type { ModelProvider } from './provider.js';

@@ -11,7 +11,7 @@ import { JobsError } from '../../domain/jobs-error.js';
 import { byteLength, stableStringify } from '../../domain/json.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
 import { listAgentsJson } from '../../jobs/agents.js';
-import { describeAll } from '../../jobs/schema-errors.js';
+import { describeAll } from '../../domain/schema-errors.js';
 import { dispatchSubjob } from '../../jobs/dispatch-job.js';
 import { recordToolCall } from '../../jobs/record-tool-call.js';
 import { waitForSubjob } from '../../jobs/subjob-handles.js';
