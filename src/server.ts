@@ -11,11 +11,14 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { JobsContext } from './jobs/context.js';
 import { SchemaValidators } from './jobs/schema-validators.js';
 import { bootstrapFirstTenant } from './jobs/tenants.js';
-import { startTimerLoop } from './jobs/timer-loop.js';
+import { expireDueJobs, nextDueAt } from './jobs/expire-due-jobs.js';
+import { forgetExpiredIdempotencyKeys } from './jobs/idempotency.js';
+import { WorkerSightings } from './jobs/worker-sightings.js';
+import { startTimerLoop } from './loops/timer-loop.js';
 import { buildApp } from './http/app.js';
 import { makeDispatchUrlCheck } from './webhooks/observer-url-check.js';
 import { startDeliveryLoop } from './webhooks/delivery-loop.js';
-import { startMaintenanceLoop } from './jobs/maintenance-loop.js';
+import { startMaintenanceLoop } from './loops/maintenance-loop.js';
 import { startModelRunner } from './runtimes/model/model-runner.js';
 import { makeRuntimeCheck } from './runtimes/model/options.js';
 import { createMetrics } from './http/metrics.js';
@@ -85,6 +88,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     validators: new SchemaValidators(),
     checkObserverUrl: makeDispatchUrlCheck({ allowPrivate: options.allowPrivateWebhooks, resolver: options.resolver }),
     checkRuntime: makeRuntimeCheck(options.modelRuntime),
+    workersSeen: new WorkerSightings(options.clock),
     shutdown: shutdown.signal,
   };
 
@@ -93,7 +97,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
   // The port is bound before any background loop starts: a server that cannot listen (a port in use) does no
   // work against the store, and closes it before the error reaches the caller.
   await listenOrClose(app, store, options);
-  const timers = startTimerLoop(ctx, log);
+  const timers = startTimerLoop(store, { expireDue: () => expireDueJobs(ctx), nextDueAt: () => nextDueAt(ctx) }, log);
   const deliveries = startDeliveryLoop({
     store,
     log,
@@ -103,7 +107,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     resolver: options.resolver,
     onAttempt: metrics.webhookAttempt,
   });
-  const maintenance = startMaintenanceLoop(ctx, log);
+  const maintenance = startMaintenanceLoop(() => forgetExpiredIdempotencyKeys(ctx), log);
   const models = startModelRunner(ctx, options.modelRuntime, log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

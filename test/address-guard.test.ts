@@ -10,12 +10,11 @@ import {
   checkWebhookUrl,
   classifyAddress,
   createGuardedConnector,
-  createWebhookSender,
   resolveAndCheck,
   type ResolvedAddress,
   type Resolver,
-  type WebhookSender,
 } from '../src/webhooks/address-guard.js';
+import { createWebhookSender, type WebhookSender } from '../src/webhooks/webhook-sender.js';
 import { generateWebhookSecret } from '../src/domain/secrets.js';
 import { webhookHeaders } from '../src/webhooks/signing.js';
 

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { encodeTime } from 'ulid';
 import type { Store } from '../store/store.js';
 import { countAgentQueues, countFinishedBetween } from '../store/repo/metrics-repo.js';
-import type { SendResult } from '../webhooks/address-guard.js';
+import type { SendResult } from '../webhooks/webhook-sender.js';
 import { ID_PREFIXES } from '@agentjobs/sdk/protocol';
 import { addRouteHook } from './route-hooks.js';
 

@@ -1,16 +1,16 @@
 import type { ClaimRequest } from '@agentjobs/sdk/protocol';
 import { deadlineOnStart } from '../domain/job-rules.js';
-import { BoundedMap } from '../domain/bounded-map.js';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
 import { iso } from '../domain/time.js';
 import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
 import { countRunningJobs, hasReadyJob, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
+import { waitFor } from '../loops/wait-for.js';
 import type { JobsContext, Principal } from './context.js';
 import { loadJobJson } from './render-job.js';
 import { transition } from './transition.js';
-import { waitFor } from './wait-for.js';
+import type { WorkerSightings } from './worker-sightings.js';
 
 /** `{"jobs": [...]}` of a claim, as JSON text. */
 export type ClaimResult = string;
@@ -38,7 +38,7 @@ export async function claimJobs(
   const workerId = input.worker_id ?? null;
   const waitMs = Math.round((input.wait_seconds ?? 0) * 1000);
   const claim = async (tx: Tx) => {
-    const jobs = await claimOnce(tx, worker.tenantId, agentId, maxJobs, leaseMs, workerId);
+    const jobs = await claimOnce(tx, ctx.workersSeen, worker.tenantId, agentId, maxJobs, leaseMs, workerId);
     return jobs.length > 0 ? jobs : null;
   };
   const claimed = await waitFor(
@@ -53,7 +53,7 @@ export async function claimJobs(
       // every process, and one of them gets the job; the others go back to waiting without queueing behind it,
       // and a claim that finds nothing costs no commit. (It still writes when the worker is due to be recorded
       // as seen.)
-      if (!(await ctx.store.read((tx) => hasReadyJob(tx, agentId))) && !(workerId && touchDue(agentId, workerId))) return null;
+      if (!(await ctx.store.read((tx) => hasReadyJob(tx, agentId))) && !(workerId && ctx.workersSeen.isDue(agentId, workerId))) return null;
       return ctx.store.write(claim);
     },
     // On SQLite, a waiting worker's claim runs in the dispatch's own transaction: the job reaches it one commit
@@ -65,6 +65,7 @@ export async function claimJobs(
 
 async function claimOnce(
   tx: Tx,
+  workersSeen: WorkerSightings,
   tenantId: string,
   agentId: string,
   maxJobs: number,
@@ -75,7 +76,7 @@ async function claimOnce(
   // the count of its running jobs read below is exact: only a claim makes a job running.
   const agent = await getAgent(tx, tenantId, agentId, true);
   if (!agent) throw notFound('agent', agentId);
-  if (workerId && seenLongAgo(agentId, workerId, tx.now)) await touchWorker(tx, agentId, workerId);
+  if (workerId && workersSeen.record(agentId, workerId, tx.now)) await touchWorker(tx, agentId, workerId);
   const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - (await countRunningJobs(tx, agentId)));
   if (room <= 0) return [];
   const rows = await selectClaimable(tx, agentId, room);
@@ -98,23 +99,4 @@ async function claimOnce(
     claimed.push(`{"job":${await loadJobJson(tx, running)},"lease":{"token":"${token}","expires_at":"${iso(expiresAt)}"}}`);
   }
   return claimed;
-}
-
-// When each worker was last recorded as seen. "Workers seen in the last minute" needs seconds of precision,
-// not a write on every claim.
-const lastTouched = new BoundedMap<string, number>(10_000);
-const TOUCH_EVERY_MS = 10_000;
-
-/** Whether a worker is due to be recorded as seen (a look, without recording anything). */
-function touchDue(agentId: string, workerId: string, now = Date.now()): boolean {
-  const last = lastTouched.get(`${agentId}\u0000${workerId}`);
-  return last == null || now - last >= TOUCH_EVERY_MS;
-}
-
-function seenLongAgo(agentId: string, workerId: string, now: number): boolean {
-  if (!touchDue(agentId, workerId, now)) return false;
-  const key = `${agentId}\u0000${workerId}`;
-  lastTouched.delete(key); // re-inserted last, so the workers seen longest ago are the ones forgotten
-  lastTouched.set(key, now);
-  return true;
 }

@@ -2,6 +2,7 @@ import type { Runtime } from '@agentjobs/sdk/protocol';
 import type { Limits } from '../domain/limits.js';
 import type { Store } from '../store/store.js';
 import type { SchemaValidators } from './schema-validators.js';
+import type { WorkerSightings } from './worker-sightings.js';
 
 /** Who is calling: a client with an API key, or a worker of one agent with a worker token. */
 export type Principal =
@@ -28,6 +29,8 @@ export interface JobsContext {
   readonly validators: SchemaValidators;
   readonly checkObserverUrl: DispatchUrlCheck;
   readonly checkRuntime: RuntimeCheck;
+  /** When each worker was last recorded as seen (claims record it at most every ten seconds). */
+  readonly workersSeen: WorkerSightings;
   /** Aborted when the server shuts down: long polls end at once. */
   readonly shutdown: AbortSignal;
 }

@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import { JobsError } from '../domain/jobs-error.js';
 import { stableStringify } from '../domain/json.js';
-import { claimIdempotencyKey, getIdempotency, restartIdempotencyKey, saveIdempotentResponse } from '../store/repo/idempotency-repo.js';
+import {
+  claimIdempotencyKey,
+  getIdempotency,
+  purgeIdempotencyKeys,
+  restartIdempotencyKey,
+  saveIdempotentResponse,
+} from '../store/repo/idempotency-repo.js';
 import type { Tx } from '../store/store.js';
+import type { JobsContext } from './context.js';
 
 /** How long a key remembers its first response (SPEC §2: 24 hours). */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -57,4 +64,9 @@ export async function idempotent(
   const response = await create();
   await saveIdempotentResponse(tx, tenantId, request.scope, request.key, response.status, response.stored ?? response.body);
   return { status: response.status, body: response.body, replayed: false };
+}
+
+/** Housekeeping: forgets the keys older than their 24-hour window. Resolves to how many were forgotten. */
+export function forgetExpiredIdempotencyKeys(ctx: JobsContext): Promise<number> {
+  return ctx.store.write(async (tx) => purgeIdempotencyKeys(tx, tx.now - IDEMPOTENCY_WINDOW_MS));
 }

@@ -7,7 +7,7 @@ import type { JobsContext, Principal } from './context.js';
 import { assertLease, lockLeasedJob, workersJob } from './lease.js';
 import { loadJobJson } from './render-job.js';
 import { requestCancel } from './cancel-job.js';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '../loops/wait-for.js';
 
 /**
  * `POST /v1/jobs/{id}/subjobs/{child_id}/wait`: long-polls until a child of the caller's leased job is

@@ -106,13 +106,6 @@ export async function rotateWebhookSecret(ctx: JobsContext, principal: Principal
   });
 }
 
-/** The secrets that sign a tenant's webhooks now: the current one, and the previous one during the overlap. */
-export function signingSecrets(tenant: TenantRow, now: number): string[] {
-  const secrets = [tenant.webhook_secret];
-  if (tenant.webhook_secret_previous && (tenant.webhook_secret_previous_until ?? 0) > now) secrets.push(tenant.webhook_secret_previous);
-  return secrets;
-}
-
 /** A new tenant, or null when a tenant of that name exists (possibly just committed by another process). */
 async function createTenant(tx: Tx, name: string): Promise<TenantRow | null> {
   const tenant: TenantRow = {

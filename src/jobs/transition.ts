@@ -28,16 +28,8 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
   const to = change.to;
   // Only a queued job is ready for a claim. Back in the queue without a later time of its own, it keeps its place.
   const readyAt = to === 'queued' ? (change.patch?.ready_at ?? job.created_at) : null;
-  const next: JobRow = { ...job, ...change.patch, status: to, ready_at: readyAt, transition_seq: job.transition_seq + 1 };
-  if (isTerminal(to)) {
-    next.completed_at = tx.now;
-    next.lease_expires_at = null;
-  }
-  if (to === 'queued') {
-    next.lease_token = null;
-    next.lease_expires_at = null;
-    next.worker_id = null;
-  }
+  const resets = resetsOf(to, tx.now);
+  const next: JobRow = { ...job, ...change.patch, status: to, ready_at: readyAt, transition_seq: job.transition_seq + 1, ...resets };
   next.timer_at = timerAt(next);
 
   const patch: Partial<JobRow> = {
@@ -46,8 +38,7 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     ready_at: readyAt,
     transition_seq: next.transition_seq,
     timer_at: next.timer_at,
-    ...(isTerminal(to) ? { completed_at: next.completed_at, lease_expires_at: null } : {}),
-    ...(to === 'queued' ? { lease_token: null, lease_expires_at: null, worker_id: null } : {}),
+    ...resets,
   };
   // A root job holds its tree's event counter: the update takes the event's sequence too, in one statement.
   let sequence: number | undefined;
@@ -70,4 +61,11 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     await cancelDescendants(tx, next, 'parent_finished');
   }
   return next;
+}
+
+/** The columns a status sets whatever the change says: an ended job holds no lease; a queued one no lease or worker. */
+function resetsOf(to: JobStatus, now: number): Partial<JobRow> {
+  if (isTerminal(to)) return { completed_at: now, lease_expires_at: null };
+  if (to === 'queued') return { lease_token: null, lease_expires_at: null, worker_id: null };
+  return {};
 }
