@@ -92,7 +92,7 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
     shutdown: shutdown.signal,
   };
 
-  const metrics = createMetrics(store);
+  const metrics = createMetrics(ctx);
   const app = await buildApp(ctx, { logger: log, version, plugins: [dashboardPlugin, metrics.plugin] });
   // The port is bound before any background loop starts: a server that cannot listen (a port in use) does no
   // work against the store, and closes it before the error reaches the caller.
