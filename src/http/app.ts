@@ -16,6 +16,8 @@ import { agentsRoutes } from './routes/agents-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
+/** The schemas that route schemas refer to by `$ref` (`Job#`, …). */
+const SHARED_SCHEMAS = [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse];
 
 /** What the HTTP layer needs beyond the use cases. */
 export interface HttpOptions {
@@ -46,22 +48,7 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
     routerOptions: { maxParamLength: 16_384 },
   }) as unknown as FastifyInstance;
 
-  // Bodies are validated strictly: no type coercion, no silent removal of unknown fields (they are errors).
-  // Query strings and path parameters arrive as text, so there numbers and booleans are coerced.
-  // Verbose errors carry the schema and value of a failed union, so its message can follow the branch that a
-  // value's `type` chose (see chosenBranch).
-  const bodyAjv = createAjv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, verbose: true });
-  const textAjv = createAjv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false, verbose: true });
-  for (const schema of [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse]) {
-    bodyAjv.addSchema(schema);
-    textAjv.addSchema(schema);
-  }
-  // Header schemas are for the OpenAPI document: each header is checked where it is read (Authorization by the
-  // auth hook, Idempotency-Key by idempotencyKeyOf). Validating them here would copy every request's headers —
-  // a tenth of a dispatch's CPU, measured.
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'headers' ? () => true : (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
-  );
+  useProtocolValidators(app);
   // Responses are rendered by the use cases; the response schemas document them in OpenAPI.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
@@ -83,7 +70,7 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
     transformObject: documentDeepObjects,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  for (const schema of [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse]) app.addSchema(schema);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   // One structured line per response at debug level; the hook exists only when that level is on.
   if (options.logger.isLevelEnabled('debug')) {
@@ -111,4 +98,25 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
   keysRoutes(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/**
+ * Bodies are validated strictly: no type coercion, no silent removal of unknown fields (they are errors).
+ * Query strings and path parameters arrive as text, so there numbers and booleans are coerced.
+ * Verbose errors carry the schema and value of a failed union, so its message can follow the branch that a
+ * value's `type` chose (see chosenBranch).
+ */
+function useProtocolValidators(app: FastifyInstance): void {
+  const bodyAjv = createAjv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, verbose: true });
+  const textAjv = createAjv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false, verbose: true });
+  for (const schema of SHARED_SCHEMAS) {
+    bodyAjv.addSchema(schema);
+    textAjv.addSchema(schema);
+  }
+  // Header schemas are for the OpenAPI document: each header is checked where it is read (Authorization by the
+  // auth hook, Idempotency-Key by idempotencyKeyOf). Validating them here would copy every request's headers —
+  // a tenth of a dispatch's CPU, measured.
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'headers' ? () => true : (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
+  );
 }

@@ -37,7 +37,7 @@ export async function dispatchJob(
   return ctx.store.write((tx) =>
     idempotent(tx, principal.tenantId, idempotencyKey ? { key: idempotencyKey, scope: 'POST /v1/jobs', body: input } : null, async () => {
       const job = await insertNewJob(tx, ctx.limits, principal.tenantId, prepared, null, 'cancel');
-      return { status: 202, body: dispatchBody(job) };
+      return { status: 202, body: dispatchBody(job), createdId: job.id };
     }),
   );
 }
@@ -75,7 +75,7 @@ export async function dispatchSubjob(
       const child = await insertNewJob(tx, ctx.limits, worker.tenantId, prepared, parent, onParentEnd);
       await incrementChildCount(tx, parent.id);
       await appendEvent(tx, parent, 'job.subjob_dispatched', { subjob_id: child.id, agent_id: child.agent_id });
-      return { status: 202, body: dispatchBody(child) };
+      return { status: 202, body: dispatchBody(child), createdId: child.id };
     });
   });
 }

@@ -28,6 +28,8 @@ export interface StoredResponse {
   status: number;
   body: string;
   replayed: boolean;
+  /** The id of what the request created (a `Location` names it), or null. */
+  createdId: string | null;
 }
 
 /**
@@ -42,9 +44,9 @@ export async function idempotent(
   tx: Tx,
   tenantId: string,
   request: IdempotencyRequest | null,
-  create: () => Promise<{ status: number; body: string; stored?: string }>,
+  create: () => Promise<{ status: number; body: string; stored?: string; createdId?: string }>,
 ): Promise<StoredResponse> {
-  if (!request) return { ...(await create()), replayed: false };
+  if (!request) return fresh(await create());
   const fingerprint = createHash('sha256').update(stableStringify(request.body)).digest('base64url');
   const row = { tenant_id: tenantId, scope: request.scope, key: request.key, fingerprint, status_code: null, response: null, created_at: tx.now };
   if (!(await claimIdempotencyKey(tx, row))) {
@@ -56,14 +58,29 @@ export async function idempotent(
           `Idempotency-Key '${request.key}' was already used with a different request body in the last 24 hours; use a new key for a new request.`,
         );
       }
-      return { status: existing.status_code ?? 200, body: existing.response ?? '{}', replayed: true };
+      const body = existing.response ?? '{}';
+      return { status: existing.status_code ?? 200, body, replayed: true, createdId: idOf(body) };
     }
     // The old use of the key has expired: this request starts it afresh.
     await restartIdempotencyKey(tx, row);
   }
   const response = await create();
   await saveIdempotentResponse(tx, tenantId, request.scope, request.key, response.status, response.stored ?? response.body);
-  return { status: response.status, body: response.body, replayed: false };
+  return fresh(response);
+}
+
+function fresh(response: { status: number; body: string; createdId?: string }): StoredResponse {
+  return { status: response.status, body: response.body, replayed: false, createdId: response.createdId ?? null };
+}
+
+/** The `id` of a stored response: a replay has only the text to go by (rare, so it is parsed). */
+function idOf(body: string): string | null {
+  try {
+    const id: unknown = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Housekeeping: forgets the keys older than their 24-hour window. Resolves to how many were forgotten. */

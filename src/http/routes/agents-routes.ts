@@ -32,6 +32,12 @@ const AgentRef = { $ref: 'Agent#' };
 
 /** Agents (SPEC §3): create, list, get with live counts, patch, delete, worker tokens. */
 export function agentsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  agentRoutes(fastify, ctx);
+  workerTokenRoutes(fastify, ctx);
+}
+
+/** Agents: create, list, read, change, delete. */
+function agentRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'api_key' as const };
   const tags = ['agents'];
@@ -90,6 +96,13 @@ export function agentsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
       return reply.code(204).send(null as never);
     },
   );
+}
+
+/** An agent's worker tokens. */
+function workerTokenRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const config = { auth: 'api_key' as const };
+  const tags = ['agents'];
 
   app.post(
     '/v1/agents/:agent_id/worker-tokens',

@@ -30,6 +30,12 @@ const JobRef = { $ref: 'Job#' };
 
 /** The client routes of jobs (API key): dispatch, read, list, cancel, events, deliveries. */
 export function jobsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  jobRoutes(fastify, ctx);
+  jobHistoryRoutes(fastify, ctx);
+}
+
+/** Dispatch, list, read and cancel jobs. */
+function jobRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const auth = { auth: 'api_key' as const };
 
@@ -47,11 +53,7 @@ export function jobsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
         response: { 202: DispatchResponse, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => {
-      const response = await dispatchJob(ctx, principalOf(request), request.body, idempotencyKeyOf(request));
-      if (response.status === 202) reply.header('location', `/v1/jobs/${createdId(response.body)}`);
-      return sendStored(reply, response);
-    },
+    async (request, reply) => sendStored(reply, await dispatchJob(ctx, principalOf(request), request.body, idempotencyKeyOf(request)), jobPath),
   );
 
   app.get(
@@ -99,6 +101,12 @@ export function jobsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
     },
     async (request, reply) => sendJson(reply, 202, await cancelJob(ctx, principalOf(request), request.params.job_id)),
   );
+}
+
+/** A job's events and webhook deliveries. */
+function jobHistoryRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const auth = { auth: 'api_key' as const };
 
   app.get(
     '/v1/jobs/:job_id/events',
@@ -151,7 +159,7 @@ export function jobsRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
   );
 }
 
-/** The id at the start of a dispatch's 202 body (`{"id":"job_…",…}`), without parsing it. */
-export function createdId(body: string): string {
-  return /^\{"id":"(job_[0-9a-z]{26})"/.exec(body)?.[1] ?? '';
+/** The path of a job, for `Location`. */
+export function jobPath(id: string): string {
+  return `/v1/jobs/${id}`;
 }

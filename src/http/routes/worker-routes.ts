@@ -28,7 +28,7 @@ import { recordToolCall } from '../../jobs/record-tool-call.js';
 import { cancelSubjob, waitForSubjob } from '../../jobs/subjob-handles.js';
 import { idempotencyKeyOf, principalOf } from '../auth.js';
 import { ERROR_RESPONSES, sendJson, sendStored } from '../reply.js';
-import { createdId } from './jobs-routes.js';
+import { jobPath } from './jobs-routes.js';
 
 const JobRef = { $ref: 'Job#' };
 
@@ -43,6 +43,12 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
 
 /** The worker protocol (SPEC §6): routes an agent's workers call with a worker token of that agent. */
 export function workerRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  leaseRoutes(fastify, ctx);
+  subjobRoutes(fastify, ctx);
+}
+
+/** A job's lease: claim, heartbeat, complete, fail. */
+function leaseRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const auth = { auth: 'worker' as const };
 
@@ -110,6 +116,12 @@ export function workerRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
     },
     async (request, reply) => sendJson(reply, 200, await failJob(ctx, principalOf(request), request.params.job_id, request.body)),
   );
+}
+
+/** What a running job asks for: subjobs, and permission for a tool call. */
+function subjobRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const auth = { auth: 'worker' as const };
 
   app.post(
     '/v1/jobs/:job_id/subjobs',
@@ -125,11 +137,7 @@ export function workerRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
         response: { 202: DispatchResponse, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => {
-      const response = await dispatchSubjob(ctx, principalOf(request), request.params.job_id, request.body, idempotencyKeyOf(request));
-      if (response.status === 202) reply.header('location', `/v1/jobs/${createdId(response.body)}`);
-      return sendStored(reply, response);
-    },
+    async (request, reply) => sendStored(reply, await dispatchSubjob(ctx, principalOf(request), request.params.job_id, request.body, idempotencyKeyOf(request)), jobPath),
   );
 
   app.post(
