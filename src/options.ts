@@ -29,6 +29,10 @@ export interface ServerOptions {
   maxSubjobs?: number;
   /** Largest request body in bytes. @default 2097152 */
   bodyLimit?: number;
+  /** Largest artifact in bytes (its route takes a body large enough for it in base64). @default 10485760 */
+  maxArtifactBytes?: number;
+  /** Most artifacts of one job. @default 100 */
+  maxArtifactsPerJob?: number;
   /** Database time for the SQLite store (tests move it). @default Date.now */
   clock?: () => Millis;
   /** How webhook host names are resolved (tests pass a fake DNS). @default the system resolver */
@@ -78,6 +82,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       ...(options.maxDepth != null ? { maxDepth: options.maxDepth } : {}),
       ...(options.maxSubjobs != null ? { maxSubjobs: options.maxSubjobs } : {}),
       ...(options.bodyLimit != null ? { bodyBytes: options.bodyLimit } : {}),
+      ...(options.maxArtifactBytes != null ? { artifactBytes: options.maxArtifactBytes } : {}),
+      ...(options.maxArtifactsPerJob != null ? { artifactsPerJob: options.maxArtifactsPerJob } : {}),
     }),
     clock: options.clock ?? Date.now,
     resolver: options.resolver,

@@ -13,18 +13,21 @@ export interface JobClock {
   lease_expires_at: Millis | null;
   deadline_at: Millis | null;
   queue_deadline_at: Millis | null;
+  /** When the job's pending input request expires (it waits for a person), or null. */
+  input_expires_at: Millis | null;
 }
 
 /**
- * The one due time of a job: the earliest moment at which a timer fires for it (deadline, queue deadline or
- * lease expiry), or null when none can. One indexed column means one sweep finds every kind of timer.
+ * The one due time of a job: the earliest moment at which a timer fires for it (deadline, queue deadline, lease
+ * expiry or the expiry of its pending input request), or null when none can. One indexed column means one sweep
+ * finds every kind of timer.
  */
 export function timerAt(job: JobClock): Millis | null {
   const candidates =
     job.status === 'queued'
       ? [job.queue_deadline_at, job.deadline_at]
       : job.status === 'running'
-        ? [job.lease_expires_at, job.deadline_at]
+        ? [job.lease_expires_at, job.deadline_at, job.input_expires_at]
         : [];
   let earliest: Millis | null = null;
   for (const t of candidates) if (t != null && (earliest == null || t < earliest)) earliest = t;
@@ -46,7 +49,7 @@ export function wakesTimerSweep(timer: Millis | null, previous: Millis | null, n
 }
 
 /** What a fired timer means for a job. Deadlines win over lease expiry when both have passed. */
-export type DueAction = 'timeout' | 'queue_timeout' | 'lease_expired';
+export type DueAction = 'timeout' | 'queue_timeout' | 'lease_expired' | 'input_timeout';
 
 /** Which timer of this job has fired at `now`, if any. */
 export function dueAction(job: JobClock, now: Millis): DueAction | null {
@@ -54,7 +57,16 @@ export function dueAction(job: JobClock, now: Millis): DueAction | null {
     return 'timeout';
   if (job.status === 'queued' && job.queue_deadline_at != null && job.queue_deadline_at <= now) return 'queue_timeout';
   if (job.status === 'running' && job.lease_expires_at != null && job.lease_expires_at <= now) return 'lease_expired';
+  if (job.status === 'running' && job.input_expires_at != null && job.input_expires_at <= now) return 'input_timeout';
   return null;
+}
+
+/**
+ * True for a running job that no worker holds: it waits for a person (`waiting_for`), or it was answered and
+ * waits for a worker to take it back (`ready_at`). Such a job is cancelled at once: nobody has to confirm.
+ */
+export function heldByNoWorker(job: { status: JobStatus; waiting_for: string | null; ready_at: Millis | null }): boolean {
+  return job.status === 'running' && (job.waiting_for != null || job.ready_at != null);
 }
 
 /** What a parent passes down to a child: it can never outlive or outspend it. */
@@ -124,6 +136,11 @@ export function deadlineOnStart(current: Millis | null, maxDurationMs: number | 
   const own = maxDurationMs != null ? now + maxDurationMs : null;
   if (own == null) return current;
   return current == null ? own : Math.min(current, own);
+}
+
+/** True when a call of `tool` must wait for a person's approval (`approval_required_tools`). */
+export function toolNeedsApproval(constraints: Constraints | undefined, tool: string): boolean {
+  return constraints?.approval_required_tools?.includes(tool) ?? false;
 }
 
 /** True when `tool` may be called under these constraints (denied wins; no allow-list allows all). */

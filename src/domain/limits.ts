@@ -22,6 +22,20 @@ export interface Limits {
   jsonDepth: number;
   /** Runs of a job whose worker vanished, when the brief does not say. @default 3 */
   defaultMaxAttempts: number;
+  /** Largest `input_schema` of an input request, serialised, in bytes. @default 64 KiB */
+  inputSchemaBytes: number;
+  /** Largest answer to an input request, serialised, in bytes. @default 1 MiB */
+  inputBytes: number;
+  /** Largest message sent to a job, serialised, in bytes. @default 64 KiB */
+  messageBytes: number;
+  /** Most messages sent to one job. @default 1000 */
+  messagesPerJob: number;
+  /** Most output text of one job, all streams together, in bytes. @default 10 MiB */
+  outputBytes: number;
+  /** Largest artifact, in bytes of content. @default 10 MiB */
+  artifactBytes: number;
+  /** Most artifacts of one job. @default 100 */
+  artifactsPerJob: number;
 }
 
 /** The defaults of SPEC §2. */
@@ -37,4 +51,19 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxSubjobs: 1000,
   jsonDepth: 64,
   defaultMaxAttempts: 3,
+  inputSchemaBytes: 64 * 1024,
+  inputBytes: 1024 * 1024,
+  messageBytes: 64 * 1024,
+  messagesPerJob: 1000,
+  outputBytes: 10 * 1024 * 1024,
+  artifactBytes: 10 * 1024 * 1024,
+  artifactsPerJob: 100,
 });
+
+/**
+ * The body limit of `POST /v1/jobs/{id}/artifacts`: an artifact of the largest size sent as base64 (4 bytes for
+ * every 3), plus room for the rest of the JSON body. Never below the server's general body limit.
+ */
+export function artifactBodyLimit(limits: Pick<Limits, 'artifactBytes' | 'bodyBytes'>): number {
+  return Math.max(limits.bodyBytes, Math.ceil(limits.artifactBytes / 3) * 4 + 64 * 1024);
+}

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent } from '@agentjobs/sdk/protocol';
+import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent, InputRequest } from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../jobs/context.js';
 import { createAjv } from '../jobs/schema-validators.js';
 import { sendError, errorHandler } from './error-handler.js';
@@ -12,12 +12,13 @@ import { registerQueryString } from './query-string.js';
 import { documentDeepObjects, documentedSchema } from './openapi.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 import { workerRoutes } from './routes/worker-routes.js';
+import { interactiveRoutes } from './routes/interactive-routes.js';
 import { agentsRoutes } from './routes/agents-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 
 /** The schemas that route schemas refer to by `$ref` (`Job#`, …). */
-const SHARED_SCHEMAS = [SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse];
+const SHARED_SCHEMAS = [InputRequest, SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse];
 
 /** What the HTTP layer needs beyond the use cases. */
 export interface HttpOptions {
@@ -94,6 +95,7 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
   systemRoutes(app, ctx.store, ctx.shutdown);
   jobsRoutes(app, ctx);
   workerRoutes(app, ctx);
+  interactiveRoutes(app, ctx);
   agentsRoutes(app, ctx);
   keysRoutes(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

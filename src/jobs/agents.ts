@@ -14,7 +14,7 @@ import {
   revokeWorkerToken,
   updateAgent,
 } from '../store/repo/agents-repo.js';
-import { countAgentJobs, countRunningJobs, selectClaimable } from '../store/repo/jobs-repo.js';
+import { countAgentJobs, countLeasedJobs, countWaitingJobs, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { decodeCursor, pageJson } from './cursor.js';
@@ -95,18 +95,19 @@ export async function updateAgentJson(ctx: JobsContext, principal: Principal, ag
 export async function deleteAgent(ctx: JobsContext, principal: Principal, agentId: string): Promise<void> {
   await ctx.store.write(async (tx) => {
     const agent = await requireAgent(tx, principal, agentId, true);
-    // Claims take the agent's lock too: none can start a job between this count and the deletion.
-    const running = await countRunningJobs(tx, agent.id);
+    // Claims take the agent's lock too: none can start a job between this count and the deletion. A job waiting
+    // for a person is running too: its answer would find no agent to resume it.
+    const running = (await countLeasedJobs(tx, agent.id)) + (await countWaitingJobs(tx, agent.tenant_id, agent.id));
     if (running > 0) {
       throw new JobsError(
         'agent_has_running_jobs',
-        `Agent ${agentId} has ${running} running job(s); cancel them or wait for them to finish, then delete it.`,
+        `Agent ${agentId} has ${running} running job(s) (waiting for input included); cancel them or wait for them to finish, then delete it.`,
       );
     }
     for (;;) {
       const queued = await selectClaimable(tx, agent.id, 500);
       for (const job of queued) {
-        const error = JSON.stringify({ code: JOB_ERROR_CODES.agentDeleted, message: `Agent ${agent.id} was deleted before the job ran.` });
+        const error = JSON.stringify({ code: JOB_ERROR_CODES.agentDeleted, message: `Agent ${agent.id} was deleted before a worker took the job.` });
         await transition(tx, job, { to: 'failed', patch: { error } });
       }
       if (queued.length < 500) break;
@@ -181,7 +182,7 @@ async function issueToken(tx: Tx, agent: AgentRow): Promise<{ row: WorkerTokenRo
 }
 
 async function agentView(tx: Tx, agent: AgentRow) {
-  const counts = await countAgentJobs(tx, agent.id);
+  const counts = await countAgentJobs(tx, agent.tenant_id, agent.id);
   return {
     id: agent.id,
     name: agent.name,

@@ -1,4 +1,4 @@
-import { cancellationError } from '../domain/job-rules.js';
+import { cancellationError, heldByNoWorker } from '../domain/job-rules.js';
 import type { JobRow } from '../store/rows.js';
 import { listActiveInTree, updateJob } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
@@ -9,7 +9,8 @@ import { transition } from './transition.js';
 export type CascadeReason = 'parent_cancelled' | 'parent_finished';
 
 /**
- * Cancels the unfinished descendants of a job, honestly: queued ones become `cancelled` at once; running ones
+ * Cancels the unfinished descendants of a job, honestly: queued ones and ones waiting for a person (no worker
+ * holds them) become `cancelled` at once; running ones
  * get `cancel_requested_at` and become `cancelled` when their agent confirms or their lease ends.
  *
  * When the job has merely finished (`parent_finished`), a child dispatched with `on_parent_end: "continue"`
@@ -32,7 +33,7 @@ export async function cancelDescendants(tx: Tx, job: JobRow, reason: CascadeReas
     return true;
   });
   for (const row of affected) {
-    if (row.status === 'queued') {
+    if (row.status === 'queued' || heldByNoWorker(row)) {
       await transition(tx, row, {
         to: 'cancelled',
         patch: { error: cancellationError(reason), cancel_code: reason },

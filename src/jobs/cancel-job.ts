@@ -1,4 +1,4 @@
-import { cancellationError, isTerminal, type CancelCode } from '../domain/job-rules.js';
+import { cancellationError, heldByNoWorker, isTerminal, type CancelCode } from '../domain/job-rules.js';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import type { JobRow } from '../store/rows.js';
 import { getJob, updateJob } from '../store/repo/jobs-repo.js';
@@ -10,7 +10,8 @@ import { loadJobJson } from './render-job.js';
 import { transition } from './transition.js';
 
 /**
- * `POST /v1/jobs/{id}/cancel`, honestly: a queued job is cancelled at once; a running one keeps running with
+ * `POST /v1/jobs/{id}/cancel`, honestly: a queued job, or one waiting for a person (no worker holds either), is
+ * cancelled at once; a running one keeps running with
  * `cancel_requested_at` until its agent confirms (or its lease ends), and only then is `cancelled`. Every
  * unfinished descendant is cancelled the same way. Idempotent; 409 on a completed or failed job.
  */
@@ -30,7 +31,8 @@ export async function requestCancel(tx: Tx, job: JobRow, code: CancelCode): Prom
   }
   if (isTerminal(job.status) || job.cancel_requested_at != null) return job;
   let after: JobRow;
-  if (job.status === 'queued') {
+  // Nobody has to confirm the cancel of a job no worker holds: queued, or waiting for a person.
+  if (job.status === 'queued' || heldByNoWorker(job)) {
     after = await transition(tx, job, {
       to: 'cancelled',
       patch: { error: cancellationError(code), cancel_code: code },

@@ -2,13 +2,12 @@ import type { ClaimRequest } from '@agentjobs/sdk/protocol';
 import { deadlineOnStart } from '../domain/job-rules.js';
 import { JobsError, notFound } from '../domain/jobs-error.js';
 import { newToken, TOKEN_PREFIX } from '../domain/secrets.js';
-import { iso } from '../domain/time.js';
 import { getAgent, touchWorker } from '../store/repo/agents-repo.js';
-import { countRunningJobs, hasReadyJob, selectClaimable } from '../store/repo/jobs-repo.js';
+import { countLeasedJobs, hasReadyJob, selectClaimable } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import { waitFor } from '../loops/wait-for.js';
 import type { JobsContext, Principal } from './context.js';
-import { loadJobJson } from './render-job.js';
+import { claimEntry, resumeJob, type LeasePatch } from './resume-job.js';
 import { transition } from './transition.js';
 import type { WorkerSightings } from './worker-sightings.js';
 
@@ -16,8 +15,9 @@ import type { WorkerSightings } from './worker-sightings.js';
 export type ClaimResult = string;
 
 /**
- * `POST /v1/agents/{id}/claim`: leases up to `max_jobs` queued jobs of the agent, oldest first, within the
- * agent's `max_concurrency` across all its workers. When none is queued it long-polls: a job dispatched while
+ * `POST /v1/agents/{id}/claim`: leases up to `max_jobs` ready jobs of the agent — queued ones, and running ones
+ * a person has answered — in the order they became ready, within the agent's `max_concurrency` across all its
+ * workers (which counts the jobs workers hold, not the ones waiting for a person). When none is queued it long-polls: a job dispatched while
  * the worker waits is handed over at once, woken by the dispatch's commit rather than found by polling.
  */
 export async function claimJobs(
@@ -73,30 +73,32 @@ async function claimOnce(
   workerId: string | null,
 ): Promise<string[]> {
   // Locking the agent row (PostgreSQL) serialises the claims of one agent — and its update and deletion — so
-  // the count of its running jobs read below is exact: only a claim makes a job running.
+  // the count of the jobs its workers hold, read below, is exact: only a claim gives a worker a job.
   const agent = await getAgent(tx, tenantId, agentId, true);
   if (!agent) throw notFound('agent', agentId);
   if (workerId && workersSeen.record(agentId, workerId, tx.now)) await touchWorker(tx, agentId, workerId);
-  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - (await countRunningJobs(tx, agentId)));
+  const room = agent.max_concurrency == null ? maxJobs : Math.min(maxJobs, agent.max_concurrency - (await countLeasedJobs(tx, agentId)));
   if (room <= 0) return [];
   const rows = await selectClaimable(tx, agentId, room);
   const claimed: string[] = [];
   for (const row of rows) {
     const token = newToken(TOKEN_PREFIX.lease, 18);
     const expiresAt = tx.now + leaseMs;
-    const firstStart = row.started_at == null;
-    const running = await transition(tx, row, {
-      to: 'running',
-      patch: {
-        lease_token: token,
-        lease_expires_at: expiresAt,
-        lease_ms: leaseMs,
-        worker_id: workerId,
-        started_at: row.started_at ?? tx.now,
-        deadline_at: firstStart ? deadlineOnStart(row.deadline_at, row.max_duration_ms, tx.now) : row.deadline_at,
-      },
-    });
-    claimed.push(`{"job":${await loadJobJson(tx, running)},"lease":{"token":"${token}","expires_at":"${iso(expiresAt)}"}}`);
+    const lease: LeasePatch = { lease_token: token, lease_expires_at: expiresAt, lease_ms: leaseMs, worker_id: workerId };
+    // A running job is ready again because a person answered it: it resumes under a new lease, no transition.
+    const leased =
+      row.status === 'running'
+        ? await resumeJob(tx, row, lease)
+        : await transition(tx, row, {
+            to: 'running',
+            patch: {
+              ...lease,
+              started_at: row.started_at ?? tx.now,
+              deadline_at: row.started_at == null ? deadlineOnStart(row.deadline_at, row.max_duration_ms, tx.now) : row.deadline_at,
+              ...(row.message_count > row.messages_handed ? { messages_handed: row.message_count } : {}),
+            },
+          });
+    claimed.push(await claimEntry(tx, leased, token, expiresAt));
   }
   return claimed;
 }

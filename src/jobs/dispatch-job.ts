@@ -186,6 +186,13 @@ async function insertNewJob(
     started_at: null,
     completed_at: null,
     updated_at: tx.now,
+    waiting_for: null,
+    input_expires_at: null,
+    input_count: 0,
+    message_count: 0,
+    messages_handed: 0,
+    output_bytes: 0,
+    artifacts: '[]',
   };
   job.timer_at = timerAt(job);
   await insertJob(tx, job);

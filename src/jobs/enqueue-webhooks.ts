@@ -1,3 +1,4 @@
+import type { ObserverEvent } from '@agentjobs/sdk/protocol';
 import { iso } from '../domain/time.js';
 import { newId } from '../domain/ids.js';
 import type { JobRow, StoredObserver } from '../store/rows.js';
@@ -8,11 +9,11 @@ import { loadJobJson } from './render-job.js';
 /**
  * Writes the webhook messages a transition owes — to every matching observer of the job and of each of its
  * ancestors — into the outbox, in the transaction of the transition itself: a transition without its
- * messages, or a message without its transition, cannot exist.
+ * messages, or a message without its transition, cannot exist. `event` is the job's new status, or
+ * `input_required` when the job starts waiting for a person (observers that asked for it hear that too).
  */
-export async function enqueueWebhooks(tx: Tx, job: JobRow): Promise<void> {
+export async function enqueueWebhooks(tx: Tx, job: JobRow, event: ObserverEvent = job.status as ObserverEvent): Promise<void> {
   if (job.observers === '[]') return;
-  const event = job.status;
   const targets = (JSON.parse(job.observers) as StoredObserver[]).filter((o) => o.events.includes(event));
   if (targets.length === 0) return;
   const jobJson = await loadJobJson(tx, job);

@@ -14,7 +14,8 @@ const BATCH = 200;
  * Acts on every job whose timer has fired, in database time: a passed deadline fails the job with `timeout`
  * (its lease is revoked and its descendants cancelled), a passed queue deadline with `queue_timeout`, and an
  * expired lease re-queues the job with `attempt` + 1 — or, when attempts are spent, fails it with
- * `lease_expired`; a job whose cancel was requested becomes `cancelled`. On PostgreSQL several processes may
+ * `lease_expired`; a job whose cancel was requested becomes `cancelled`; an input request nobody answered in
+ * time fails its job with `input_timeout`. On PostgreSQL several processes may
  * sweep at once: each due row is locked by exactly one of them. Resolves to the number of jobs acted on.
  */
 export async function expireDueJobs(ctx: JobsContext): Promise<number> {
@@ -46,6 +47,10 @@ async function expireOne(tx: Tx, job: JobRow): Promise<void> {
     await fail(tx, job, JOB_ERROR_CODES.timeout, `The job ran past its deadline ${iso(job.deadline_at)} (${limit}).`);
   } else if (action === 'queue_timeout') {
     await fail(tx, job, JOB_ERROR_CODES.queueTimeout, `No worker claimed the job before ${iso(job.queue_deadline_at)} (max_queue_seconds).`);
+  } else if (action === 'input_timeout') {
+    const message = `Nobody answered the job's input request before ${iso(job.input_expires_at)} (its timeout_seconds).`;
+    const error = JSON.stringify({ code: JOB_ERROR_CODES.inputTimeout, message });
+    await transition(tx, job, { to: 'failed', patch: { error }, inputRequestStatus: 'expired' });
   } else if (action === 'lease_expired') {
     if (job.cancel_requested_at != null) {
       const code = (job.cancel_code ?? 'cancelled') as CancelCode;

@@ -141,7 +141,7 @@ async function subtreeFinished(tx: Tx, job: JobRow): Promise<boolean> {
 }
 
 /** The id of a job and of every descendant, from the nodes of its tree. */
-function subtreeIds(jobId: string, nodes: JobNodeRow[]): string[] {
+export function subtreeIds(jobId: string, nodes: JobNodeRow[]): string[] {
   const children = new Map<string, string[]>();
   for (const n of nodes) {
     const list = children.get(n.parent_job_id!) ?? [];

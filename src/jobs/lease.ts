@@ -33,6 +33,9 @@ export function workersJob(job: JobRow | undefined, worker: Principal, jobId: st
 /** Throws `lease_lost` unless `leaseToken` holds `job` at `now`. */
 export function assertLease(job: JobRow, leaseToken: string, now: number): void {
   if (job.status !== 'running') throw leaseLost(job.id, `the job is ${job.status}`);
+  // Asking a person spends the lease: until the answer, no worker holds the job; after it, the next claim does.
+  if (job.waiting_for != null) throw leaseLost(job.id, 'the job waits for a person to answer its input request; the lease ended with the request');
+  if (job.ready_at != null) throw leaseLost(job.id, 'the job was answered and waits for a worker to claim it again');
   if (job.lease_token == null || !safeEqual(job.lease_token, leaseToken))
     throw leaseLost(job.id, `this lease token is not attempt ${job.attempt}'s — check that you send the lease_token your claim returned`);
   if (job.lease_expires_at != null && job.lease_expires_at <= now)

@@ -17,6 +17,7 @@ export async function listJobsJson(ctx: JobsContext, principal: Principal, query
     rootJobId: query.root_job_id,
     createdAfter: time(query.created_after, 'created_after'),
     createdBefore: time(query.created_before, 'created_before'),
+    waiting: query.waiting,
     metadata: metadataFilters(query),
   };
   const before = decodeCursor(query.cursor, 'job');

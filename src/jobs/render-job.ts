@@ -6,8 +6,8 @@ import type { Tx } from '../store/store.js';
 const q = JSON.stringify;
 
 /**
- * The job object of SPEC §4 as JSON text. Stored JSON columns (brief, metadata, result, error, progress) are
- * spliced in as they are: they were serialised once when written, so reads and webhooks never parse and
+ * The job object of SPEC §4 as JSON text. Stored JSON columns (brief, metadata, result, error, progress,
+ * waiting_for, artifacts) are spliced in as they are: they were serialised once when written, so reads and webhooks never parse and
  * re-serialise them.
  */
 export function renderJob(row: JobRow, tree: JobNodeRow[] = []): string {
@@ -21,7 +21,7 @@ export function renderJob(row: JobRow, tree: JobNodeRow[] = []): string {
     `,"on_parent_end":${q(row.on_parent_end)},"metadata":${row.metadata},"observers":${renderObservers(row)}` +
     `,"created_at":${q(iso(row.created_at))},"started_at":${q(iso(row.started_at))}` +
     `,"completed_at":${q(iso(row.completed_at))},"cancel_requested_at":${q(iso(row.cancel_requested_at))}` +
-    `,"deadline_at":${q(iso(row.deadline_at))}}`
+    `,"deadline_at":${q(iso(row.deadline_at))},"waiting_for":${row.waiting_for ?? 'null'},"artifacts":${row.artifacts}}`
   );
 }
 

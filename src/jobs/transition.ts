@@ -6,6 +6,7 @@ import type { Tx } from '../store/store.js';
 import { appendEvent } from './append-event.js';
 import { cancelDescendants } from './cancel-descendants.js';
 import { enqueueWebhooks } from './enqueue-webhooks.js';
+import { closePendingInput } from './close-pending-input.js';
 
 /** A change of status and the columns that change with it. */
 export interface TransitionChange {
@@ -15,11 +16,13 @@ export interface TransitionChange {
   event?: Record<string, unknown>;
   /** False when the caller cancels the descendants itself (a cascade in progress). @default true */
   cascade?: boolean;
+  /** What a pending input request becomes when the job ends while it waits. @default "cancelled" */
+  inputRequestStatus?: 'expired' | 'cancelled';
 }
 
 /**
  * The one way a job changes status. In the caller's transaction it: updates the row (with its timer and the
- * transition counter), keeps the agent's running count, appends the event, writes the webhook messages owed
+ * transition counter), ends a question the job was waiting on, appends the event, writes the webhook messages owed
  * to the observers of the job and its ancestors, wakes waiting workers, and — when the job ends — cancels the
  * children that must not outlive it.
  */
@@ -30,6 +33,12 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
   const readyAt = to === 'queued' ? (change.patch?.ready_at ?? job.created_at) : null;
   const resets = resetsOf(to, tx.now);
   const next: JobRow = { ...job, ...change.patch, status: to, ready_at: readyAt, transition_seq: job.transition_seq + 1, ...resets };
+  // A job that ends while it waits for a person ends its question too.
+  const endsWait = isTerminal(to) && job.waiting_for != null;
+  if (endsWait) {
+    next.waiting_for = null;
+    next.input_expires_at = null;
+  }
   next.timer_at = timerAt(next);
 
   const patch: Partial<JobRow> = {
@@ -39,12 +48,14 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     transition_seq: next.transition_seq,
     timer_at: next.timer_at,
     ...resets,
+    ...(endsWait ? { waiting_for: null, input_expires_at: null } : {}),
   };
   // A root job holds its tree's event counter: the update takes the event's sequence too, in one statement.
   let sequence: number | undefined;
   if (job.id === job.root_job_id) sequence = await updateRootJobTakingSequence(tx, job.id, patch);
   else await updateJob(tx, job.id, patch);
 
+  if (endsWait) await closePendingInput(tx, job.id, change.inputRequestStatus ?? 'cancelled');
   // A freed concurrency slot or a job back in the queue: waiting workers of the agent may claim now.
   if (from === 'running' || to === 'queued') tx.notify('agent', job.agent_id);
   if (wakesTimerSweep(next.timer_at, job.timer_at, tx.now)) tx.notify('timer', '');

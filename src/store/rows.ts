@@ -102,6 +102,20 @@ export interface JobRow {
   started_at: Millis | null;
   completed_at: Millis | null;
   updated_at: Millis;
+  /** The pending input request as JSON text exactly as it goes on the wire, or null when the job waits for none. */
+  waiting_for: string | null;
+  /** When the pending input request expires, or null (a candidate of `timer_at`). */
+  input_expires_at: Millis | null;
+  /** Input requests this job has made. */
+  input_count: number;
+  /** Messages sent to this job (each has its number, from 1). */
+  message_count: number;
+  /** How many messages the current lease has been handed (a claim hands all, heartbeats the rest). */
+  messages_handed: number;
+  /** Bytes of output deltas so far, all streams together. */
+  output_bytes: number;
+  /** The job's artifacts without content, as a JSON array exactly as it goes on the wire. */
+  artifacts: string;
 }
 
 /** The columns of a job that the subjob tree of a job object shows. */
@@ -160,5 +174,47 @@ export interface IdempotencyRow {
   fingerprint: string;
   status_code: number | null;
   response: string | null;
+  created_at: Millis;
+}
+
+/** A row of `input_requests`. JSON columns hold text exactly as it goes on the wire. */
+export interface InputRequestRow {
+  id: string;
+  tenant_id: string;
+  job_id: string;
+  root_job_id: string;
+  kind: 'input' | 'approval';
+  prompt: string;
+  input_schema: string | null;
+  tool: string | null;
+  tool_input: string | null;
+  status: 'pending' | 'answered' | 'expired' | 'cancelled';
+  requested_at: Millis;
+  expires_at: Millis | null;
+  answered_at: Millis | null;
+  input: string | null;
+  /** Private to the server: the model runtime's conversation, to resume it after the answer. */
+  runtime_state: string | null;
+}
+
+/** A row of `job_messages`. `content` is JSON text. */
+export interface JobMessageRow {
+  job_id: string;
+  seq: number;
+  id: string;
+  tenant_id: string;
+  content: string;
+  created_at: Millis;
+}
+
+/** A row of `artifacts`. */
+export interface ArtifactRow {
+  id: string;
+  tenant_id: string;
+  job_id: string;
+  name: string;
+  media_type: string;
+  size: number;
+  content: Buffer;
   created_at: Millis;
 }

@@ -43,7 +43,7 @@ export interface Transport {
 /** Options of one request. */
 export interface RequestOptions {
   body?: unknown;
-  query?: Record<string, string | number | undefined>;
+  query?: Record<string, string | number | boolean | undefined>;
   idempotencyKey?: string;
   signal?: AbortSignal;
   headers?: Record<string, string>;

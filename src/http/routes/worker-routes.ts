@@ -15,6 +15,7 @@ import {
   SubjobParams,
   SubjobRequest,
   ToolCallRequest,
+  ToolCallPending,
   ToolCallResponse,
   WaitSubjobRequest,
 } from '@agentjobs/sdk/protocol';
@@ -191,12 +192,16 @@ function subjobRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
       schema: {
         tags: ['worker protocol'],
         summary: 'Report a tool call before making it',
-        description: '403 tool_not_allowed outside brief.constraints.allowed_tools (or inside denied_tools). Every call is logged as an event.',
+        description:
+          '403 tool_not_allowed outside brief.constraints.allowed_tools (or inside denied_tools). A tool in approval_required_tools is answered 202 pending_approval: the job waits for a person and the lease ends; report the call again with approval_request_id once resumed (403 tool_not_approved when denied). Every call is logged as an event.',
         params: JobIdParams,
         body: ToolCallRequest,
-        response: { 200: ToolCallResponse, ...ERROR_RESPONSES },
+        response: { 200: ToolCallResponse, 202: ToolCallPending, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => sendJson(reply, 200, JSON.stringify(await recordToolCall(ctx, principalOf(request), request.params.job_id, request.body))),
+    async (request, reply) => {
+      const outcome = await recordToolCall(ctx, principalOf(request), request.params.job_id, request.body);
+      return sendJson(reply, outcome.status, outcome.body);
+    },
   );
 }

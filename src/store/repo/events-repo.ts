@@ -35,3 +35,11 @@ export function listTreeEvents(
     [rootId, afterSequence, ...(jobIds ?? [])],
   );
 }
+
+/** Events of one type of one job after a sequence number, in order (output deltas, read to assemble the text). */
+export function listJobEventsOfType(tx: Tx, rootId: string, jobId: string, type: string, afterSequence: number, limit: number): Promise<EventRow[]> {
+  return tx.all<EventRow>(
+    `SELECT * FROM events WHERE root_job_id = ? AND sequence > ? AND job_id = ? AND type = ? ORDER BY sequence ${limitSql(limit)}`,
+    [rootId, afterSequence, jobId, type],
+  );
+}

@@ -42,6 +42,8 @@ export interface JobFilters {
   createdAfter?: Millis;
   createdBefore?: Millis;
   metadata?: Array<[string, string]>;
+  /** true: only jobs waiting for a person (read from the partial index `jobs_waiting`); false: only the others. */
+  waiting?: boolean;
 }
 
 /** A page of a tenant's jobs, newest first, starting below `beforeId`. */
@@ -52,6 +54,7 @@ export function listJobs(tx: Tx, tenantId: string, filters: JobFilters, limit: n
   if (filters.agentId) (where.push('agent_id = ?'), params.push(filters.agentId));
   if (filters.parentJobId) (where.push('parent_job_id = ?'), params.push(filters.parentJobId));
   if (filters.rootJobId) (where.push('root_job_id = ?'), params.push(filters.rootJobId));
+  if (filters.waiting != null) where.push(filters.waiting ? 'waiting_for IS NOT NULL' : 'waiting_for IS NULL');
   if (filters.createdAfter != null) (where.push('created_at > ?'), params.push(filters.createdAfter));
   if (filters.createdBefore != null) (where.push('created_at < ?'), params.push(filters.createdBefore));
   for (const [key, value] of filters.metadata ?? []) {
@@ -134,24 +137,44 @@ export async function nextTreeSequence(tx: Tx, rootId: string, count = 1): Promi
   return row!.event_seq - count + 1;
 }
 
-/** Counts of an agent's queued and running jobs. */
-export async function countAgentJobs(tx: Tx, agentId: string): Promise<{ queued: number; running: number }> {
-  const row = await tx.get<{ queued: number; running: number }>(
+/**
+ * The predicate of the partial index `jobs_leased`: a running job that a worker holds — neither waiting for a
+ * person nor back in the queue after an answer. Written exactly as the index's WHERE, so both engines use it.
+ */
+const LEASED = "status = 'running' AND ready_at IS NULL AND waiting_for IS NULL";
+
+/**
+ * Counts of an agent's jobs: queued, running (held by a worker), and waiting for a person (running, but held by
+ * none). The waiting ones are counted on the tenant's index of waiting jobs, which holds only those.
+ */
+export async function countAgentJobs(tx: Tx, tenantId: string, agentId: string): Promise<{ queued: number; running: number; waiting: number }> {
+  const row = await tx.get<{ queued: number; running: number; waiting: number }>(
     `SELECT (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND ready_at IS NOT NULL AND status = 'queued') AS queued,
-            (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND status = 'running') AS running`,
-    [agentId, agentId],
+            (SELECT COUNT(*) FROM jobs WHERE agent_id = ? AND ${LEASED}) AS running,
+            (SELECT COUNT(*) FROM jobs WHERE tenant_id = ? AND waiting_for IS NOT NULL AND agent_id = ?) AS waiting`,
+    [agentId, agentId, tenantId, agentId],
   );
-  return { queued: Number(row?.queued ?? 0), running: Number(row?.running ?? 0) };
+  return { queued: Number(row?.queued ?? 0), running: Number(row?.running ?? 0), waiting: Number(row?.waiting ?? 0) };
 }
 
 /**
- * How many jobs of an agent are running, counted on the partial index of running jobs. Counted rather than
- * kept in a counter on the agent's row: a counter would be written by every start and end of every job of the
- * agent, and on PostgreSQL each of those writes would hold the agent's row until its batch commits — one row
- * that every server process queues for.
+ * How many jobs of an agent a worker holds, counted on the partial index `jobs_leased`: `max_concurrency` counts
+ * these. A job waiting for a person holds no slot, however long it waits. Counted rather than kept in a counter
+ * on the agent's row: a counter would be written by every start and end of every job of the agent, and on
+ * PostgreSQL each of those writes would hold the agent's row until its batch commits — one row that every server
+ * process queues for.
  */
-export async function countRunningJobs(tx: Tx, agentId: string): Promise<number> {
-  const row = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE agent_id = ? AND status = 'running'", [agentId]);
+export async function countLeasedJobs(tx: Tx, agentId: string): Promise<number> {
+  const row = await tx.get<{ n: number }>(`SELECT COUNT(*) AS n FROM jobs WHERE agent_id = ? AND ${LEASED}`, [agentId]);
+  return Number(row?.n ?? 0);
+}
+
+/** How many jobs of an agent wait for a person (on the tenant's partial index of waiting jobs). */
+export async function countWaitingJobs(tx: Tx, tenantId: string, agentId: string): Promise<number> {
+  const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = ? AND waiting_for IS NOT NULL AND agent_id = ?', [
+    tenantId,
+    agentId,
+  ]);
   return Number(row?.n ?? 0);
 }
 

@@ -17,6 +17,9 @@ export const ModelRuntime = Type.Object(
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     max_turns: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'Model calls per run (default 20).' })),
     request_timeout_seconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+    ask_user: Type.Optional(
+      Type.Boolean({ description: 'Offer the model an ask_user tool: the job waits for a person’s answer (SPEC §9.1).' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -63,7 +66,8 @@ export const Agent = Type.Object(
     max_concurrency: Nullable(Type.Integer()),
     counts: Type.Object({
       queued: Type.Integer(),
-      running: Type.Integer(),
+      running: Type.Integer({ description: 'Jobs a worker holds a lease on (the ones max_concurrency counts).' }),
+      waiting: Type.Integer({ description: 'Running jobs waiting for a person: no worker holds them.' }),
       workers_seen_last_minute: Type.Integer(),
     }),
     last_seen_at: NullableTimestamp,

@@ -14,9 +14,12 @@ export function Id(kind: IdKind, description?: string) {
 }
 
 /** `T | null`. */
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
+export function Nullable<T extends TSchema>(schema: T, options?: { description?: string }) {
+  return Type.Union([schema, Type.Null()], options);
 }
+
+/** A lease token proves that the caller holds the current attempt of a job (the fencing token). */
+export const LeaseToken = Type.String({ minLength: 1, maxLength: 200, description: 'The token of the claim that leased the job.' });
 
 /** Any JSON value (results, tool inputs, metadata values). */
 export const AnyJson = Type.Unknown({ description: 'Any JSON value' });

@@ -13,20 +13,23 @@ export const ERROR_STATUS = {
   invalid_json: 400,
   invalid_request: 400,
   invalid_output_schema: 400,
+  invalid_input_schema: 400,
   invalid_cursor: 400,
   invalid_idempotency_key: 400,
   webhook_url_not_allowed: 400,
   // 401 — no credential, or one we do not know.
   unauthenticated: 401,
-  // 403 — a credential of the wrong kind for this route, or a tool the brief does not allow.
+  // 403 — a credential of the wrong kind for this route, a tool the brief does not allow, or a tool call a person denied.
   forbidden: 403,
   tool_not_allowed: 403,
+  tool_not_approved: 403,
   // 404 — unknown id, or an id of another tenant (never 403: existence is not revealed).
   not_found: 404,
   agent_not_found: 404,
   job_not_found: 404,
   key_not_found: 404,
   message_not_found: 404,
+  artifact_not_found: 404,
   // 409 — the state of the object forbids the request.
   lease_lost: 409,
   cancel_requested: 409,
@@ -35,11 +38,15 @@ export const ERROR_STATUS = {
   agent_has_running_jobs: 409,
   subjob_limit_reached: 409,
   depth_limit_reached: 409,
+  no_pending_input: 409,
+  artifact_limit_reached: 409,
+  message_limit_reached: 409,
   // 413 / 415
   payload_too_large: 413,
   unsupported_media_type: 415,
   // 422 — well-formed but semantically invalid.
   output_schema_mismatch: 422,
+  input_schema_mismatch: 422,
   // 429 / 5xx
   rate_limited: 429,
   internal_error: 500,
@@ -61,6 +68,8 @@ export interface ErrorBody {
 export const JOB_ERROR_CODES = {
   timeout: 'timeout',
   queueTimeout: 'queue_timeout',
+  /** A request for input (or an approval) passed its `expires_at` unanswered. */
+  inputTimeout: 'input_timeout',
   tokenBudgetExceeded: 'token_budget_exceeded',
   leaseExpired: 'lease_expired',
   cancelled: 'cancelled',

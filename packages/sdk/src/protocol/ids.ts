@@ -12,6 +12,9 @@ export const ID_PREFIXES = {
   key: 'key',
   workerToken: 'wtk',
   tenant: 'ten',
+  inputRequest: 'inp',
+  jobMessage: 'jmg',
+  artifact: 'art',
 } as const;
 
 /** The kind of object an id names. */

@@ -3,6 +3,7 @@ export * from './ids.js';
 export * from './errors.js';
 export * from './common.js';
 export * from './jobs.js';
+export * from './interactive.js';
 export * from './worker.js';
 export * from './agents.js';
 export * from './keys.js';

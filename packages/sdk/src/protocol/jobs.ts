@@ -1,8 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AnyJson, DEEP_OBJECT_PARAMETERS, Id, Metadata, Nullable, NullableTimestamp, Page, PageQuery, Timestamp } from './common.js';
+import { ArtifactView, InputRequest } from './interactive.js';
 
-/** The four statuses an observer can be told about. */
+/** The four statuses an observer is told about by default. */
 export const OBSERVABLE_EVENTS = ['running', 'completed', 'failed', 'cancelled'] as const;
+
+/** Everything an observer may ask for: the four statuses, and `input_required` (a job asks a person). */
+export const OBSERVER_EVENTS = [...OBSERVABLE_EVENTS, 'input_required'] as const;
+export type ObserverEvent = (typeof OBSERVER_EVENTS)[number];
 
 /** Every status a job can have. Terminal ones never change again. */
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -27,6 +32,12 @@ export const Constraints = Type.Object(
     ),
     allowed_tools: Type.Optional(ToolNames),
     denied_tools: Type.Optional(ToolNames),
+    approval_required_tools: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        maxItems: 1000,
+        description: 'Tools whose every call waits for a person to approve it (SPEC §9.1).',
+      }),
+    ),
     max_subjobs: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Direct children this job may dispatch.' })),
     max_depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'How deep its subtree may go.' })),
     max_attempts: Type.Optional(
@@ -57,10 +68,10 @@ export const Observer = Type.Object(
     type: Type.Literal('webhook'),
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL that receives signed POSTs.' }),
     events: Type.Optional(
-      Type.Array(Type.Union(OBSERVABLE_EVENTS.map((e) => Type.Literal(e))), {
+      Type.Array(Type.Union(OBSERVER_EVENTS.map((e) => Type.Literal(e))), {
         minItems: 1,
         uniqueItems: true,
-        description: 'Transitions to send (default: all four).',
+        description: 'Transitions to send (default: running, completed, failed, cancelled); input_required on request.',
       }),
     ),
     secret: Type.Optional(
@@ -165,6 +176,10 @@ export const Job = Type.Object(
     completed_at: NullableTimestamp,
     cancel_requested_at: NullableTimestamp,
     deadline_at: Nullable(Timestamp),
+    waiting_for: Nullable(Type.Ref(InputRequest), {
+      description: 'The pending request while the job waits for a person (it holds no lease then), else null.',
+    }),
+    artifacts: Type.Array(ArtifactView, { description: 'Files the job stored, without their content.' }),
   },
   { $id: 'Job' },
 );
@@ -183,6 +198,7 @@ export const ListJobsQuery = Type.Object(
     root_job_id: Type.Optional(Type.String({ maxLength: 40 })),
     created_after: Type.Optional(Type.String({ format: 'date-time' })),
     created_before: Type.Optional(Type.String({ format: 'date-time' })),
+    waiting: Type.Optional(Type.Boolean({ description: 'true: only jobs waiting for a person (waiting_for set).' })),
   },
   {
     additionalProperties: false,
@@ -238,6 +254,12 @@ export const EVENT_TYPES = [
   'job.subjob_dispatched',
   'job.tool_call',
   'job.error',
+  'job.input_required',
+  'job.input_received',
+  'job.resumed',
+  'job.message',
+  'job.output',
+  'job.artifact',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AnyJson, Id, Metadata, Timestamp } from './common.js';
+import { AnyJson, Id, LeaseToken, Metadata, Timestamp } from './common.js';
 import { Brief, Job, Observer } from './jobs.js';
+import { InputRequest, JobMessage } from './interactive.js';
 
-/** A lease token proves that the caller holds the current attempt of a job (the fencing token). */
-const LeaseToken = Type.String({ minLength: 1, maxLength: 200, description: 'The token of the claim that leased the job.' });
 const TokensUsed = Type.Integer({
   minimum: 0,
   maximum: Number.MAX_SAFE_INTEGER,
@@ -25,7 +24,12 @@ export const ClaimRequest = Type.Object(
 export type ClaimRequest = Static<typeof ClaimRequest>;
 
 export const Lease = Type.Object({ token: Type.String(), expires_at: Timestamp });
-export const ClaimedJob = Type.Object({ job: Type.Ref(Job), lease: Lease });
+export const ClaimedJob = Type.Object({
+  job: Type.Ref(Job),
+  lease: Lease,
+  inputs: Type.Array(Type.Ref(InputRequest), { description: 'Every request of this job with its answer, oldest first.' }),
+  messages: Type.Array(JobMessage, { description: 'Every message sent to this job, oldest first.' }),
+});
 export const ClaimResponse = Type.Object({ jobs: Type.Array(ClaimedJob) });
 
 /** `POST /v1/jobs/{id}/heartbeat`. */
@@ -49,6 +53,7 @@ export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
 export const HeartbeatResponse = Type.Object({
   lease: Type.Object({ expires_at: Timestamp }),
   cancel_requested: Type.Boolean(),
+  messages: Type.Array(JobMessage, { description: 'Messages sent to the job that this lease has not been handed yet.' }),
 });
 
 /** `POST /v1/jobs/{id}/complete`. */
@@ -112,6 +117,9 @@ export const ToolCallRequest = Type.Object(
     lease_token: LeaseToken,
     tool: Type.String({ minLength: 1, maxLength: 200 }),
     input: Type.Optional(AnyJson),
+    approval_request_id: Type.Optional(
+      Id('inputRequest', 'For a tool in approval_required_tools: the approval request the call was answered on.'),
+    ),
   },
   { additionalProperties: false },
 );
