@@ -84,8 +84,8 @@ for (const engine of ENGINES) {
     add({ name: 'a fractional max_tokens', body: job({ objective: 'x', constraints: { max_tokens: 1.5 } }), status: 400, code: 'invalid_request', says: 'brief.constraints.max_tokens must be an integer' });
     add({ name: 'a negative max_duration_seconds', body: job({ objective: 'x', constraints: { max_duration_seconds: -1 } }), status: 400, code: 'invalid_request', says: 'max_duration_seconds' });
     add({ name: 'observers that is an object', body: job({ objective: 'x' }, { observers: { url: 'x' } }), status: 400, code: 'invalid_request', says: 'observers must be an array' });
-    add({ name: 'an unknown observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['started'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0] must be one of "running", "completed", "failed", "cancelled".' });
-    add({ name: 'a status name as an observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['job.completed'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0] must be one of "running", "completed", "failed", "cancelled".' });
+    add({ name: 'an unknown observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['started'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0] must be one of "running", "completed", "failed", "cancelled", "input_required".' });
+    add({ name: 'a status name as an observer event', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', events: ['job.completed'] }] }), status: 400, code: 'invalid_request', says: 'observers[0].events[0] must be one of "running", "completed", "failed", "cancelled", "input_required".' });
     add({ name: 'an ftp observer URL', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'ftp://example.com/h' }] }), status: 400, code: 'webhook_url_not_allowed', says: 'observers[0].url' });
     add({ name: 'an observer URL with credentials', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://user:pw@example.com/h' }] }), status: 400, code: 'webhook_url_not_allowed', says: 'observers[0].url' });
     add({ name: 'a malformed observer secret', body: job({ objective: 'x' }, { observers: [{ type: 'webhook', url: 'https://example.com/h', secret: 'hunter2' }] }), status: 400, code: 'invalid_request', says: 'observers[0].secret' });
@@ -223,7 +223,15 @@ for (const engine of ENGINES) {
       const metadata = doc.paths['/v1/jobs'].get.parameters.find((p: any) => p.name === 'metadata');
       expect(metadata).toMatchObject({ in: 'query', style: 'deepObject', explode: true, schema: { type: 'object' } });
       expect(metadata.description).toContain('metadata[key]=value');
-      const idempotent = ['post /v1/jobs', 'post /v1/jobs/{job_id}/subjobs', 'post /v1/agents', 'post /v1/agents/{agent_id}/worker-tokens', 'post /v1/keys'];
+      const idempotent = [
+        'post /v1/jobs',
+        'post /v1/jobs/{job_id}/subjobs',
+        'post /v1/jobs/{job_id}/messages',
+        'post /v1/jobs/{job_id}/artifacts',
+        'post /v1/agents',
+        'post /v1/agents/{agent_id}/worker-tokens',
+        'post /v1/keys',
+      ];
       for (const [path, item] of Object.entries<any>(doc.paths)) {
         for (const [method, operation] of Object.entries<any>(item)) {
           const header = (operation.parameters ?? []).find((p: any) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
@@ -250,7 +258,14 @@ for (const engine of ENGINES) {
           .map(([path]) => path)
           .sort();
       expect(lists('after')).toEqual(['/v1/jobs/{job_id}/events']);
-      expect(lists('cursor')).toEqual(['/v1/agents', '/v1/jobs', '/v1/jobs/{job_id}/deliveries', '/v1/keys']);
+      expect(lists('cursor')).toEqual([
+        '/v1/agents',
+        '/v1/jobs',
+        '/v1/jobs/{job_id}/deliveries',
+        '/v1/jobs/{job_id}/input-requests',
+        '/v1/jobs/{job_id}/messages',
+        '/v1/keys',
+      ]);
       const conventions = readFileSync(new URL('../docs/http-api.md', import.meta.url), 'utf8');
       const paging = conventions.slice(conventions.indexOf('- Lists'), conventions.indexOf('- Repeating'));
       expect(paging).toContain('`?cursor=`');

@@ -24,7 +24,14 @@ const MAX_APPROVAL_INPUT_BYTES = 64 * 1024;
  * again with its `approval_request_id` once answered, it is allowed (200) or refused with 403
  * `tool_not_approved`. Every call, allowed or not, is logged as an event of the job.
  */
-export async function recordToolCall(ctx: JobsContext, worker: Principal, jobId: string, input: ToolCallRequest): Promise<ToolCallOutcome> {
+export async function recordToolCall(
+  ctx: JobsContext,
+  worker: Principal,
+  jobId: string,
+  input: ToolCallRequest,
+  /** For a runtime of the server's own: what it needs to go on after an approval, stored with the request. */
+  runtimeState?: string,
+): Promise<ToolCallOutcome> {
   const outcome = await ctx.store.write(async (tx) => {
     const job = await lockLeasedJob(tx, worker, jobId, input.lease_token);
     const constraints = (JSON.parse(job.brief) as { constraints?: Constraints }).constraints;
@@ -42,6 +49,7 @@ export async function recordToolCall(ctx: JobsContext, worker: Principal, jobId:
         inputSchema: APPROVAL_SCHEMA_TEXT,
         tool: input.tool,
         toolInput: approvalInput(input.input),
+        runtimeState,
       });
       return { pending: waiting.waiting_for! };
     }

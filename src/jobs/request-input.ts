@@ -6,7 +6,8 @@ import { safeEqual } from '../domain/secrets.js';
 import type { JobRow } from '../store/rows.js';
 import { getJobById } from '../store/repo/jobs-repo.js';
 import type { JobsContext, Principal } from './context.js';
-import { assertLease, workersJob } from './lease.js';
+import { getInputRequest } from '../store/repo/input-requests-repo.js';
+import { assertLease, lockLeasedJob, workersJob } from './lease.js';
 import { openInputRequest, type InputRequestSpec } from './open-input-request.js';
 import type { SchemaValidators } from './schema-validators.js';
 
@@ -30,6 +31,27 @@ export async function requestInput(ctx: JobsContext, worker: Principal, jobId: s
     }
     const { job: waiting } = await openInputRequest(tx, job, spec);
     return `{"request":${waiting.waiting_for}}`;
+  });
+}
+
+/**
+ * A request made by a runtime the server runs itself (the model runtime's `ask_user`), with the state it needs
+ * to go on after the answer stored beside the request, in the same transaction.
+ */
+export async function requestInputWithState(ctx: JobsContext, worker: Principal, jobId: string, leaseToken: string, spec: InputRequestSpec): Promise<string> {
+  return ctx.store.write(async (tx) => {
+    const job = await lockLeasedJob(tx, worker, jobId, leaseToken);
+    if (job.cancel_requested_at != null) throw new JobsError('cancel_requested', `Job ${jobId} is being cancelled.`);
+    const { job: waiting } = await openInputRequest(tx, job, spec);
+    return waiting.waiting_for!;
+  });
+}
+
+/** The state a runtime stored with one of its job's input requests (see {@link requestInputWithState}), or null. */
+export async function loadRuntimeState(ctx: JobsContext, worker: Principal, jobId: string, requestId: string): Promise<string | null> {
+  return ctx.store.read(async (tx) => {
+    workersJob(await getJobById(tx, jobId), worker, jobId);
+    return (await getInputRequest(tx, jobId, requestId))?.runtime_state ?? null;
   });
 }
 

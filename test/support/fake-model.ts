@@ -16,8 +16,11 @@ export interface FakeModelRequest {
 
 /** One scripted reply of the fake provider. */
 export type FakeReply =
-  /** A chat completion with this assistant message; `usage` is its `total_tokens` (default 10). */
-  | { content?: string | null; tool_calls?: Array<{ name: string; arguments: unknown; id?: string }>; refusal?: string; usage?: number }
+  /**
+   * A chat completion with this assistant message; `usage` is its `total_tokens` (default 10). Streamed (when the
+   * client asks), its text goes out a word at a time, `pauseMs` apart (default 0).
+   */
+  | { content?: string | null; tool_calls?: Array<{ name: string; arguments: unknown; id?: string }>; refusal?: string; usage?: number; pauseMs?: number }
   /** An error answer. */
   | { status: number; body?: unknown; headers?: Record<string, string> }
   /** Holds the request open and never answers (until the client goes away). */
@@ -41,8 +44,8 @@ export interface FakeModel {
 
 /**
  * A test double of an OpenAI-compatible provider only: a real HTTP server on 127.0.0.1 that speaks the chat
- * completions wire format (`POST /v1/chat/completions`) and answers the n-th request with the n-th step of
- * its script (the last step repeats). Our side talks to it through the official `openai` client, unchanged.
+ * completions wire format (`POST /v1/chat/completions`, streamed when asked) and answers the n-th request with
+ * the n-th step of its script (the last step repeats). Our side talks to it through the official `openai` client, unchanged.
  */
 export async function startFakeModel(script: FakeStep[]): Promise<FakeModel> {
   const requests: FakeModelRequest[] = [];
@@ -85,7 +88,9 @@ export async function startFakeModel(script: FakeStep[]): Promise<FakeModel> {
             .end(JSON.stringify(reply.body ?? { error: { message: `scripted failure ${reply.status}`, type: 'server_error' } }));
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(completion(record.body?.model, reply, requests.length)));
+        const full = completion(record.body?.model, reply, requests.length);
+        if (record.body?.stream) return streamCompletion(res, full, record.body.stream_options?.include_usage === true, reply.pauseMs ?? 0);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(full));
       }
     });
   });
@@ -111,6 +116,31 @@ export async function startFakeModel(script: FakeStep[]): Promise<FakeModel> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A completion as a client that asked for `stream: true` receives it: Server-Sent Events of chunks — the role,
+ * the text a word at a time, the tool calls, the finish reason, the usage when asked for — then `[DONE]`.
+ */
+async function streamCompletion(res: import('node:http').ServerResponse, full: ReturnType<typeof completion>, includeUsage: boolean, pauseMs: number): Promise<void> {
+  const { message, finish_reason: finish } = full.choices[0];
+  const base = { id: full.id, object: 'chat.completion.chunk', created: full.created, model: full.model };
+  const chunks: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] }];
+  for (const piece of message.content?.match(/\S+\s*|\s+/g) ?? []) chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
+  if (message.refusal) chunks.push({ ...base, choices: [{ index: 0, delta: { refusal: message.refusal }, finish_reason: null }] });
+  if (message.tool_calls) {
+    const parts = message.tool_calls.map((call, index) => ({ index, ...call }));
+    chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: parts }, finish_reason: null }] });
+  }
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: finish }] });
+  if (includeUsage) chunks.push({ ...base, choices: [], usage: full.usage });
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  for (const chunk of chunks) {
+    if (res.destroyed) return;
+    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  res.end('data: [DONE]\n\n');
 }
 
 /** The wire shape of a chat completion. */

@@ -25,9 +25,11 @@ export class ModelRunError extends Error {
  *   runtime confirms with `fail`, as the worker SDK does;
  * - `lease_lost`: the lease is gone (expired, re-leased, or the job ended): someone else owns the job now;
  * - `timeout`: the job's deadline passed; the server's timers fail it with `timeout`;
- * - `shutdown`: this server is stopping; the lease is left to expire so the job runs again elsewhere.
+ * - `shutdown`: this server is stopping; the lease is left to expire so the job runs again elsewhere;
+ * - `waiting`: the run asked a person (`ask_user`, or a tool that needs approval): the lease ended with the
+ *   request, and the conversation waits with it in the store until a claim after the answer goes on with it.
  */
-export type StopReason = 'cancel' | 'lease_lost' | 'timeout' | 'shutdown';
+export type StopReason = 'cancel' | 'lease_lost' | 'timeout' | 'shutdown' | 'waiting';
 
 /** The abort reason of a stopped run: every await of the run rejects with it. */
 export class RunStopped extends Error {

@@ -1,21 +1,26 @@
 import type { Logger } from 'pino';
-import { type Agent, type FailRequest, type Job, JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
+import { type Agent, type FailRequest, type InputRequest, type Job, JOB_ERROR_CODES, type JobMessage } from '@agentjobs/sdk/protocol';
 import { JobsError } from '../../domain/jobs-error.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
 import { getAgentJson } from '../../jobs/agents.js';
 import { completeJob } from '../../jobs/complete-job.js';
 import { failJob } from '../../jobs/fail-job.js';
-import { runAgentLoop, type ModelRuntimeConfig } from './agent-loop.js';
-import { ModelRunError, RunStopped } from './errors.js';
+import { loadRuntimeState } from '../../jobs/request-input.js';
+import { runAgentLoop, type AgentLoopInput, type ModelRuntimeConfig, type SavedConversation } from './agent-loop.js';
+import { ModelRunError, RunStopped, type StopReason } from './errors.js';
+import { JobInteraction } from './job-interaction.js';
 import { apiKeyEnvAllowed, apiKeyEnvRefusal, type ResolvedModelRuntimeOptions } from './options.js';
+import { OutputStream } from './output-stream.js';
 import { openAiProvider } from './provider.js';
 import { RunLease } from './run-lease.js';
 import { JobTools } from './tools.js';
 
-/** A job as a claim hands it over: the job object and its lease. */
+/** A job as a claim hands it over: the job object, its lease, and its questions and messages so far. */
 export interface ClaimedJob {
   job: Job;
   lease: { token: string; expires_at: string };
+  inputs: InputRequest[];
+  messages: JobMessage[];
 }
 
 /** What running one model job needs. */
@@ -81,18 +86,40 @@ async function run(deps: ModelJobDeps, principal: Principal, claimed: ClaimedJob
     ({ attempt, delayMs, error }) =>
       log.warn({ job_id: job.id, agent_id: agent.id, attempt, delay_ms: delayMs, error }, 'model runtime: provider call failed; retrying'),
   );
-  const tools = new JobTools({ ctx, principal, job, leaseToken: claimed.lease.token, signal: lease.signal });
-  return runAgentLoop({
-    job,
-    agent: { id: agent.id, name: agent.name },
-    runtime,
-    provider,
-    tools,
-    validators: ctx.validators,
-    maxCorrections: options.maxCorrections,
-    report: (tokens, next) => lease.report(tokens, next),
-    signal: lease.signal,
-  });
+  const resume = await resumeOf(ctx, principal, claimed);
+  const leaseToken = claimed.lease.token;
+  const tools = new JobTools({ ctx, principal, job, leaseToken, signal: lease.signal, askUser: runtime.ask_user === true, dispatches: resume?.conversation.dispatches });
+  const output = new OutputStream(ctx, principal, job.id, leaseToken, log);
+  const interaction = new JobInteraction({ ctx, principal, job, leaseToken, lease, tools, output }, claimed.messages, resume?.conversation.messagesSeen ?? 0);
+  try {
+    return await runAgentLoop({
+      job,
+      agent: { id: agent.id, name: agent.name },
+      runtime,
+      provider,
+      tools,
+      interaction,
+      resume,
+      validators: ctx.validators,
+      maxCorrections: options.maxCorrections,
+      report: (tokens, next) => lease.report(tokens, next),
+      signal: lease.signal,
+    });
+  } finally {
+    // The output is recorded before the job is completed (a finished job takes no more).
+    await output.flush();
+  }
+}
+
+/**
+ * Where a run goes on from: the conversation stored with the job's latest answered question, when there is one.
+ * A run after a lost lease starts there too, so a crash after the answer loses nothing either.
+ */
+async function resumeOf(ctx: JobsContext, principal: Principal, claimed: ClaimedJob): Promise<AgentLoopInput['resume']> {
+  const last = claimed.inputs.filter((request) => request.status === 'answered').at(-1);
+  if (!last) return undefined;
+  const state = await loadRuntimeState(ctx, principal, claimed.job.id, last.id);
+  return state ? { conversation: JSON.parse(state) as SavedConversation, request: last } : undefined;
 }
 
 /**
@@ -128,7 +155,7 @@ async function report(deps: ModelJobDeps, principal: Principal, claimed: Claimed
     fail({ error: { code: JOB_ERROR_CODES.cancelled, message: 'The model runtime stopped the job because its cancel was requested.' } });
 
   const stop = lease.stopReason ?? stopOf(outcome);
-  if (stop === 'lease_lost' || stop === 'timeout' || stop === 'shutdown') {
+  if (stop === 'lease_lost' || stop === 'timeout' || stop === 'shutdown' || stop === 'waiting') {
     log.info({ reason: stop }, 'model runtime: run stopped; nothing to report');
     return;
   }
@@ -166,7 +193,7 @@ async function report(deps: ModelJobDeps, principal: Principal, claimed: Claimed
 }
 
 /** The stop a run's own error stands for (a tool saw the lost lease or the cancel first). */
-function stopOf(outcome: Outcome): 'lease_lost' | 'cancel' | 'shutdown' | 'timeout' | null {
+function stopOf(outcome: Outcome): StopReason | null {
   if (outcome.ok) return null;
   const error = outcome.error;
   if (error instanceof RunStopped) return error.reason;

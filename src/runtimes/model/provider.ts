@@ -1,5 +1,10 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageFunctionToolCall,
+} from 'openai/resources/chat/completions';
 import { JOB_ERROR_CODES } from '@agentjobs/sdk/protocol';
 import { ModelRunError } from './errors.js';
 
@@ -26,11 +31,13 @@ export interface RetryPolicy {
 /** Calls the chat completions endpoint of one agent. */
 export interface ModelProvider {
   /**
-   * One chat completion, retried on transient failures. Rejects with the signal's reason when the signal
-   * aborts (the request in flight is aborted, which closes its connection), and with a {@link ModelRunError}
-   * (`model_timeout` or `model_provider_error`) when the provider keeps failing or refuses the request.
+   * One chat completion, streamed and assembled, retried on transient failures; `onText` hears the text of the
+   * assistant's message as it arrives (a retried call may repeat what an interrupted one had sent). Rejects with
+   * the signal's reason when the signal aborts (the request in flight is aborted, which closes its connection),
+   * and with a {@link ModelRunError} (`model_timeout` or `model_provider_error`) when the provider keeps failing
+   * or refuses the request.
    */
-  complete(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion>;
+  complete(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal, onText?: (delta: string) => void): Promise<ChatCompletion>;
 }
 
 /** Called before each retry (for logs and progress). */
@@ -56,10 +63,11 @@ export function openAiProvider(config: ProviderConfig, policy: RetryPolicy, onRe
     timeout: config.timeoutMs,
   });
   return {
-    async complete(body, signal) {
+    async complete(body, signal, onText) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await client.chat.completions.create(body, { signal });
+          const stream = await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+          return await assemble(stream, onText);
         } catch (error) {
           if (signal.aborted) throw signal.reason;
           const failure = classify(error);
@@ -70,6 +78,58 @@ export function openAiProvider(config: ProviderConfig, policy: RetryPolicy, onRe
         }
       }
     },
+  };
+}
+
+/**
+ * A streamed chat completion put back together as the one a non-streaming call returns: the text and refusal
+ * concatenated, each tool call's name and arguments joined by its index, the usage of the last chunk.
+ */
+async function assemble(stream: AsyncIterable<ChatCompletionChunk>, onText?: (delta: string) => void): Promise<ChatCompletion> {
+  let head: Pick<ChatCompletionChunk, 'id' | 'created' | 'model'> | null = null;
+  let content: string | null = null;
+  let refusal: string | null = null;
+  let finish: ChatCompletion.Choice['finish_reason'] | null = null;
+  let usage: ChatCompletion['usage'];
+  let chose = false;
+  const calls: ChatCompletionMessageFunctionToolCall[] = [];
+  for await (const chunk of stream) {
+    head ??= chunk;
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices?.[0];
+    if (!choice) continue;
+    chose = true;
+    const delta = choice.delta ?? {};
+    if (delta.content) {
+      content = (content ?? '') + delta.content;
+      onText?.(delta.content);
+    }
+    if (delta.refusal) refusal = (refusal ?? '') + delta.refusal;
+    for (const part of delta.tool_calls ?? []) {
+      const call = (calls[part.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
+      if (part.id) call.id = part.id;
+      if (part.function?.name) call.function.name += part.function.name;
+      if (part.function?.arguments) call.function.arguments += part.function.arguments;
+    }
+    if (choice.finish_reason) finish = choice.finish_reason;
+  }
+  const toolCalls = calls.filter(Boolean);
+  return {
+    id: head?.id ?? '',
+    object: 'chat.completion',
+    created: head?.created ?? 0,
+    model: head?.model ?? '',
+    choices: chose
+      ? [
+          {
+            index: 0,
+            message: { role: 'assistant', content, refusal, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+            finish_reason: finish ?? 'stop',
+            logprobs: null,
+          },
+        ]
+      : [],
+    ...(usage ? { usage } : {}),
   };
 }
 

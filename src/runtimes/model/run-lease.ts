@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { JobsError } from '../../domain/jobs-error.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
 import { heartbeatJob } from '../../jobs/heartbeat-job.js';
+import type { JobMessage } from '@agentjobs/sdk/protocol';
 import { RunStopped, type StopReason } from './errors.js';
 
 /** The leased job a run holds. */
@@ -20,9 +21,10 @@ const WAKE_DEBOUNCE_MS = 50;
 /**
  * Keeps a model run's lease, in-process, the way the worker SDK does over HTTP: a heartbeat every third of the
  * lease (through the same `heartbeatJob` use case), the running token total with each, and a stop when the
- * answer says so. On top of the SDK's timer it listens to the job tree's wake-ups, so a cancel requested
- * through the API (which writes an event) reaches the run in milliseconds rather than at the next beat, also
- * from another server process on PostgreSQL; and it stops the run itself when the job's deadline passes.
+ * answer says so; the messages heartbeats bring wait in an inbox for the run. On top of the SDK's timer it
+ * listens to the job tree's wake-ups, so a cancel or a message sent through the API (each writes an event)
+ * reaches the run in milliseconds rather than at the next beat, also from another server process on
+ * PostgreSQL; and it stops the run itself when the job's deadline passes.
  *
  * `signal` aborts with a {@link RunStopped} on the first stop; `stopReason` says why.
  */
@@ -33,6 +35,7 @@ export class RunLease {
   private disposed = false;
   private readonly cleanups: Array<() => void> = [];
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly inbox: JobMessage[] = [];
 
   constructor(
     private readonly ctx: JobsContext,
@@ -87,6 +90,11 @@ export class RunLease {
     this.signal.throwIfAborted();
   }
 
+  /** Messages the heartbeats brought since the last call, oldest first. */
+  takeMessages(): JobMessage[] {
+    return this.inbox.splice(0);
+  }
+
   /** Stops the run (the first reason wins). */
   stop(reason: StopReason): void {
     if (this.stopped) return;
@@ -111,13 +119,14 @@ export class RunLease {
   }
 
   private async beat(message?: string): Promise<void> {
-    if (this.disposed || this.stopped === 'lease_lost') return;
+    if (this.disposed || this.stopped === 'lease_lost' || this.stopped === 'waiting') return;
     try {
       const answer = await heartbeatJob(this.ctx, this.principal, this.job.id, {
         lease_token: this.job.leaseToken,
         tokens_used: this.tokens,
         ...(message ? { progress: { message: message.slice(0, 2000) } } : {}),
       });
+      this.inbox.push(...answer.messages);
       // Also true when this report crossed the token budget: the server has failed the job already.
       if (answer.cancel_requested) this.stop('cancel');
     } catch (error) {

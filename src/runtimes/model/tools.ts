@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type {
   ChatCompletionFunctionTool,
+  ChatCompletionMessageFunctionToolCall,
   ChatCompletionMessageToolCall,
   ChatCompletionToolMessageParam,
 } from 'openai/resources/chat/completions';
 import { Brief, type Constraints, Id, type Job } from '@agentjobs/sdk/protocol';
-import { isTerminal, toolAllowed } from '../../domain/job-rules.js';
+import { isTerminal, toolAllowed, toolNeedsApproval } from '../../domain/job-rules.js';
 import { JobsError } from '../../domain/jobs-error.js';
 import { byteLength, stableStringify } from '../../domain/json.js';
 import type { JobsContext, Principal } from '../../jobs/context.js';
@@ -16,8 +17,8 @@ import { dispatchSubjob } from '../../jobs/dispatch-job.js';
 import { recordToolCall } from '../../jobs/record-tool-call.js';
 import { waitForSubjob } from '../../jobs/subjob-handles.js';
 
-/** The tools the model runtime offers, by name. */
-export const BUILT_IN_TOOLS = ['dispatch_subjob', 'list_agents'] as const;
+/** The tools the model runtime offers, by name (`ask_user` only to agents that set `"ask_user": true`). */
+export const BUILT_IN_TOOLS = ['dispatch_subjob', 'list_agents', 'ask_user'] as const;
 type BuiltInTool = (typeof BUILT_IN_TOOLS)[number];
 
 /**
@@ -59,6 +60,23 @@ const DEFINITIONS: Record<BuiltInTool, ChatCompletionFunctionTool> = {
       parameters: { type: 'object', properties: {}, additionalProperties: false },
     },
   },
+  ask_user: {
+    type: 'function',
+    function: {
+      name: 'ask_user',
+      description:
+        'Ask the person responsible for this job a question, and wait for the answer (it may take hours). Use it for a decision or information only they have. Returns their answer as JSON. Ask one question at a time.',
+      parameters: {
+        type: 'object',
+        properties: {
+          question: { type: 'string', description: 'The question, complete enough to answer without other context.' },
+          input_schema: { type: 'object', description: 'Optional: a JSON Schema the answer must match (e.g. an enum of choices).' },
+        },
+        required: ['question'],
+        additionalProperties: false,
+      },
+    },
+  },
 };
 
 /** Largest tool input kept in a `job.tool_call` event; bigger inputs are summarised (the brief is in the subjob). */
@@ -68,9 +86,20 @@ const SUBJOB_WAIT_SECONDS = 25;
 /** Most agents `list_agents` returns. */
 const MAX_LISTED_AGENTS = 500;
 
-/** The tool definitions the brief allows (`allowed_tools` / `denied_tools`); a tool not allowed is never offered. */
-export function offeredTools(constraints: Constraints | undefined): ChatCompletionFunctionTool[] {
-  return BUILT_IN_TOOLS.filter((name) => toolAllowed(constraints, name)).map((name) => DEFINITIONS[name]);
+/**
+ * The tool definitions the brief allows (`allowed_tools` / `denied_tools`); a tool not allowed is never offered.
+ * `ask_user` is offered only when the agent enables it.
+ */
+export function offeredTools(constraints: Constraints | undefined, askUser = false): ChatCompletionFunctionTool[] {
+  return BUILT_IN_TOOLS.filter((name) => (name !== 'ask_user' || askUser) && toolAllowed(constraints, name)).map((name) => DEFINITIONS[name]);
+}
+
+/**
+ * True for a call the run cannot make on its own: `ask_user`, or a tool the brief lets through only with a
+ * person's approval. Such a call makes the job wait.
+ */
+export function waitsForPerson(constraints: Constraints | undefined, name: string): boolean {
+  return name === 'ask_user' || (toolAllowed(constraints, name) && toolNeedsApproval(constraints, name));
 }
 
 /** The job a run's tools act for: they use the worker use cases under the run's lease. */
@@ -81,6 +110,10 @@ export interface ToolScope {
   readonly leaseToken: string;
   /** Aborted when the run stops: waits for subjobs end at once. */
   readonly signal: AbortSignal;
+  /** The agent offers `ask_user`. */
+  readonly askUser: boolean;
+  /** Subjobs dispatched before a wait, when the run goes on after one. */
+  readonly dispatches?: number;
 }
 
 /**
@@ -89,14 +122,37 @@ export interface ToolScope {
  * run in parallel, so a model that fans out to several agents in one turn waits for the slowest, not the sum.
  */
 export class JobTools {
-  private dispatches = 0;
+  private dispatches: number;
 
-  constructor(private readonly scope: ToolScope) {}
+  constructor(private readonly scope: ToolScope) {
+    this.dispatches = scope.dispatches ?? 0;
+  }
 
-  /** One tool message per call, in the calls' order. Errors the model can act on come back as text. */
-  async run(calls: ChatCompletionMessageToolCall[]): Promise<ChatCompletionToolMessageParam[]> {
-    const pending: Array<Promise<string>> = [];
+  /** Subjobs dispatched by this run and the runs before a wait: the next one's idempotency key counts on from it. */
+  get dispatchCount(): number {
+    return this.dispatches;
+  }
+
+  /**
+   * Runs the calls of one turn: one tool message per call the run makes itself, in the calls' order. Errors the
+   * model can act on come back as text. A call that needs a person (`ask_user`, a tool that needs approval) is
+   * not made: the first such call is returned as `wait`, for the run to ask and wait; any other is answered
+   * with an error asking the model to try again after the answer.
+   */
+  async run(calls: ChatCompletionMessageToolCall[]): Promise<{ messages: ChatCompletionToolMessageParam[]; wait: ChatCompletionMessageFunctionToolCall | null }> {
+    const constraints = this.scope.job.brief.constraints;
+    const offered = new Set(offeredTools(constraints, this.scope.askUser).map((t) => t.function.name));
+    let wait: ChatCompletionMessageFunctionToolCall | null = null;
+    const pending: Array<Promise<string> | null> = [];
     for (const call of calls) {
+      if (call.type === 'function' && offered.has(call.function.name) && waitsForPerson(constraints, call.function.name)) {
+        if (wait) pending.push(Promise.resolve(errorText('one_at_a_time', 'Only one question or approval can wait at a time; make this call again once the first is answered.')));
+        else {
+          wait = call;
+          pending.push(null);
+        }
+        continue;
+      }
       const { outcome } = await this.start(call);
       // Observed by Promise.all below; without a handler now, a call that fails while later calls are still
       // being reported would count as an unhandled rejection.
@@ -104,30 +160,49 @@ export class JobTools {
       pending.push(outcome);
     }
     const contents = await Promise.all(pending);
-    return calls.map((call, i) => ({ role: 'tool', tool_call_id: call.id, content: contents[i] }));
+    const messages: ChatCompletionToolMessageParam[] = [];
+    calls.forEach((call, i) => {
+      if (contents[i] != null) messages.push({ role: 'tool', tool_call_id: call.id, content: contents[i]! });
+    });
+    return { messages, wait };
+  }
+
+  /**
+   * Makes a call that waited for a person's approval, once answered: reported again with its approval request,
+   * it runs when approved; a denial comes back as the refusal's text.
+   */
+  async runApproved(call: ChatCompletionMessageFunctionToolCall, approvalRequestId: string): Promise<string> {
+    const { outcome } = await this.start(call, approvalRequestId);
+    return outcome;
   }
 
   /**
    * Reports the call and starts it. Resolves once the report is committed (so events keep the model's order),
    * to the call's outcome, which is still running then (wrapped: an async function cannot resolve to a promise).
    */
-  private async start(call: ChatCompletionMessageToolCall): Promise<{ outcome: Promise<string> }> {
+  private async start(call: ChatCompletionMessageToolCall, approvalRequestId?: string): Promise<{ outcome: Promise<string> }> {
     const done = (text: string) => ({ outcome: Promise.resolve(text) });
     if (call.type !== 'function') return done(errorText('unknown_tool', `Only function tools are offered; '${call.type}' tools are not.`));
     const name = call.function.name;
     const args = parseArguments(call.function.arguments);
     const { ctx, principal, job, leaseToken } = this.scope;
     try {
-      await recordToolCall(ctx, principal, job.id, { lease_token: leaseToken, tool: name, input: eventInput(args, call.function.arguments) });
+      await recordToolCall(ctx, principal, job.id, {
+        lease_token: leaseToken,
+        tool: name,
+        input: eventInput(args, call.function.arguments),
+        ...(approvalRequestId ? { approval_request_id: approvalRequestId } : {}),
+      });
     } catch (error) {
       return done(toolError(error));
     }
     if (!args.ok) return done(errorText('invalid_arguments', `The arguments are not a JSON object: ${args.error}`));
     if (name === 'dispatch_subjob') return { outcome: this.guard(this.dispatchSubjob(args.value, this.dispatches++)) };
     if (name === 'list_agents') return { outcome: this.guard(this.listAgents()) };
-    const offered = offeredTools(job.brief.constraints).map((t) => t.function.name);
+    const offered = offeredTools(job.brief.constraints, this.scope.askUser).map((t) => t.function.name);
     return done(errorText('unknown_tool', `There is no tool named '${name}'. The tools are: ${offered.join(', ') || 'none'}.`));
   }
+
 
   /** Turns errors the model can act on into text; a lost lease or a cancel stops the run instead. */
   private async guard(work: Promise<string>): Promise<string> {
@@ -200,12 +275,12 @@ function eventInput(args: ParsedArguments, raw: string): unknown {
 }
 
 /** The text a failed tool call answers the model with. */
-function errorText(code: string, message: string): string {
+export function errorText(code: string, message: string): string {
   return `Error (${code}): ${message}`;
 }
 
 /** A tool's error as text for the model; a lost lease, a cancel or a stop is rethrown to end the run. */
-function toolError(error: unknown): string {
+export function toolError(error: unknown): string {
   if (error instanceof JobsError) {
     if (error.code === 'lease_lost' || error.code === 'cancel_requested') throw error;
     return errorText(error.code, error.message);
