@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import { createParser } from 'eventsource-parser';
 import type {
   Agent,
+  ArtifactView,
   ApiKeyCreated,
   ApiKeyView,
   AgentCreated,
@@ -9,8 +10,11 @@ import type {
   DeliveryMessage,
   DispatchRequest,
   DispatchResponse,
+  InputRequest,
+  InputRequestStatus,
   Job,
   JobEvent,
+  JobMessage,
   ListJobsFilters,
   UpdateAgentRequest,
   WebhookSecret,
@@ -21,7 +25,17 @@ import { metadataFilterParams } from './protocol/index.js';
 import { AgentJobsError, errorFrom, request, send, type Transport } from './http.js';
 
 export { AgentJobsError } from './http.js';
-export type { Job, JobEvent, JobStatus, DispatchRequest, Agent, ListJobsFilters } from './protocol/index.js';
+export type {
+  Agent,
+  ArtifactView,
+  DispatchRequest,
+  InputRequest,
+  Job,
+  JobEvent,
+  JobMessage,
+  JobStatus,
+  ListJobsFilters,
+} from './protocol/index.js';
 
 /** A page of a list. */
 export interface Page<T> {
@@ -44,9 +58,15 @@ export type Delivery = Static<typeof DeliveryMessage>;
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/** An artifact's content, byte for byte, with its media type. */
+export interface ArtifactContent {
+  mediaType: string;
+  bytes: Uint8Array;
+}
+
 /**
- * A typed client for the agentjobs API (SPEC §3–5): agents, jobs, events (as a list or a live stream), webhook
- * deliveries, keys. Every failure is an {@link AgentJobsError} with the API's error code.
+ * A typed client for the agentjobs API (SPEC §3–5 and §9): agents, jobs, events (as a list or a live stream),
+ * webhook deliveries, keys, and interactive jobs — answers, messages, output and artifacts. Every failure is an {@link AgentJobsError} with the API's error code.
  *
  * @example
  * const client = new AgentJobsClient({ apiKey: process.env.AGENTJOBS_API_KEY! });
@@ -165,6 +185,42 @@ export class AgentJobsClient {
     return this.getJob(jobId);
   }
 
+  // Interactive jobs
+
+  /**
+   * Answers a job's pending input request (its `waiting_for.id`); resolves to the job, which goes back to its
+   * agent's queue. An approval takes `{ approved: boolean, note?: string }`.
+   */
+  answerInput(jobId: string, requestId: string, input: unknown): Promise<Job> {
+    return request(this.transport, 'POST', `${jobPath(jobId)}/input`, { body: { request_id: requestId, input } });
+  }
+  /** The input requests of a job, oldest first — with `include: 'subjobs'`, of its whole subtree (the tree's inbox). */
+  listInputRequests(jobId: string, query: { include?: 'subjobs'; status?: InputRequestStatus; limit?: number; cursor?: string } = {}): Promise<Page<InputRequest>> {
+    return request(this.transport, 'GET', `${jobPath(jobId)}/input-requests`, { query });
+  }
+  /** Sends a message into a job that has not ended; its worker gets it with its next heartbeat. */
+  sendMessage(jobId: string, content: string | Record<string, unknown>, options: { idempotencyKey?: string } = {}): Promise<JobMessage> {
+    return request(this.transport, 'POST', `${jobPath(jobId)}/messages`, { body: { content }, idempotencyKey: options.idempotencyKey });
+  }
+  /** The messages sent to a job, oldest first. */
+  listMessages(jobId: string, query: { limit?: number; cursor?: string } = {}): Promise<Page<JobMessage>> {
+    return request(this.transport, 'GET', `${jobPath(jobId)}/messages`, { query });
+  }
+  /** The whole output of a job so far, by stream (`default` unless the worker named others). */
+  output(jobId: string): Promise<{ streams: Record<string, string> }> {
+    return request(this.transport, 'GET', `${jobPath(jobId)}/output`);
+  }
+  /** The artifacts of a job, without their content. */
+  artifacts(jobId: string): Promise<Page<ArtifactView>> {
+    return request(this.transport, 'GET', `${jobPath(jobId)}/artifacts`);
+  }
+  /** The content of an artifact, byte for byte, with its media type. */
+  async artifactContent(jobId: string, artifactId: string): Promise<ArtifactContent> {
+    const response = await send(this.transport, 'GET', `${jobPath(jobId)}/artifacts/${encodeURIComponent(artifactId)}`);
+    if (!response.ok) throw errorFrom(response.status, await response.text());
+    return { mediaType: response.headers.get('content-type') ?? 'application/octet-stream', bytes: new Uint8Array(await response.arrayBuffer()) };
+  }
+
   // Keys and secrets
 
   createKey(input: { name?: string } = {}): Promise<Static<typeof ApiKeyCreated>> {
@@ -182,4 +238,8 @@ export class AgentJobsClient {
   rotateWebhookSecret(): Promise<Static<typeof WebhookSecret>> {
     return request(this.transport, 'POST', '/v1/webhook-secret/rotate');
   }
+}
+
+function jobPath(jobId: string): string {
+  return `/v1/jobs/${encodeURIComponent(jobId)}`;
 }

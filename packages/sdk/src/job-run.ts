@@ -1,13 +1,18 @@
 import { RESULT_REFUSED_ADVICE } from './protocol/errors.js';
-import type { Brief, Job } from './protocol/index.js';
+import type { Brief, InputRequest, Job, JobMessage } from './protocol/index.js';
 import { AgentJobsError, request, type Transport } from './http.js';
+import { JobSession } from './session.js';
 import type { DispatchOptions, JobContext, SubjobHandle, WorkerOptions } from './worker.js';
-import { JobAbortedError, NonRetryableError, SubjobFailedError, ToolNotAllowedError } from './worker-errors.js';
+import { JobAbortedError, NonRetryableError, ReplayMismatchError, SubjobFailedError } from './worker-errors.js';
 
-/** A job as the claim answered it: the job and its lease. */
+/** A job as the claim answered it: the job, its lease, and its questions and messages so far. */
 export interface Claimed {
   job: Job;
   lease: { token: string; expires_at: string };
+  /** Every input request of the job with its answer, oldest first (older servers send none). */
+  inputs?: InputRequest[];
+  /** Every message sent to the job, oldest first. */
+  messages?: JobMessage[];
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -23,13 +28,15 @@ export class JobRun {
   private readonly leaseToken: string;
   private readonly base: string;
   private readonly abort = new AbortController();
-  /** Why the handler must stop, once it must. */
-  private why: 'cancel' | 'lease_lost' | null = null;
+  /** Why the handler must stop, once it must: its cancel, a lost lease, or a question it asked a person. */
+  private why: 'cancel' | 'lease_lost' | 'waiting' | null = null;
   private tokens = 0;
   /** Progress reported since the last heartbeat. */
   private progress: { percent?: number; message?: string } | undefined;
   private beatSoon: ReturnType<typeof setTimeout> | null = null;
   private dispatches = 0;
+  /** Questions, messages, output and artifacts of this run (SPEC §9). */
+  private readonly session: JobSession;
 
   constructor(
     private readonly transport: Transport,
@@ -41,6 +48,15 @@ export class JobRun {
     this.job = claimed.job;
     this.leaseToken = claimed.lease.token;
     this.base = `/v1/jobs/${encodeURIComponent(claimed.job.id)}`;
+    this.session = new JobSession(transport, this.job, this.leaseToken, claimed.inputs ?? [], claimed.messages ?? [], {
+      waiting: (error) => {
+        if (this.why) return;
+        this.why = 'waiting';
+        this.abort.abort(error);
+      },
+      leaseLost: () => this.stopWith('lease_lost'),
+      onError,
+    });
   }
 
   /** Runs the handler under heartbeats, then reports its outcome; never rejects (failures go to `onError`). */
@@ -57,6 +73,8 @@ export class JobRun {
       await this.report(outcome);
     } catch (error) {
       this.onError(error);
+    } finally {
+      this.session.end();
     }
   }
 
@@ -69,15 +87,16 @@ export class JobRun {
 
   /** Extends the lease, sending the tokens and any new progress; learns of a requested cancel or a lost lease. */
   private async heartbeat(): Promise<void> {
-    if (this.why === 'lease_lost') return;
+    if (this.why === 'lease_lost' || this.why === 'waiting') return;
     const sent = this.progress;
     this.progress = undefined;
     try {
-      const answer = await this.post<{ cancel_requested: boolean }>('/heartbeat', {
+      const answer = await this.post<{ cancel_requested: boolean; messages?: JobMessage[] }>('/heartbeat', {
         lease_token: this.leaseToken,
         tokens_used: this.tokens,
         ...(sent ? { progress: sent } : {}),
       });
+      this.session.addMessages(answer.messages ?? []);
       if (answer.cancel_requested) this.stopWith('cancel');
     } catch (error) {
       if (error instanceof AgentJobsError && error.code === 'lease_lost') this.stopWith('lease_lost');
@@ -116,6 +135,7 @@ export class JobRun {
 
   /** The handler's {@link JobContext}. */
   private context(): JobContext {
+    const session = this.session;
     return {
       signal: this.abort.signal,
       attempt: this.job.attempt,
@@ -127,18 +147,18 @@ export class JobRun {
         this.tokens += n;
         this.heartbeatSoon();
       },
-      toolCall: (tool, input) => this.toolCall(tool, input),
+      toolCall: (tool, input) => session.toolCall(tool, input),
       dispatch: (agentId, brief, options) => this.dispatch(agentId, brief, options),
+      ask: (prompt, options) => session.ask(prompt, options),
+      requestApproval: (tool, input, options) => session.requestApproval(tool, input, options),
+      get replaying() {
+        return session.replaying;
+      },
+      inputs: this.session.inputs,
+      messages: session.messages,
+      output: (delta, options) => session.output(delta, options?.stream),
+      artifact: (artifact) => session.artifact(artifact),
     };
-  }
-
-  private async toolCall(tool: string, input: unknown): Promise<void> {
-    try {
-      await this.post('/tool-calls', { lease_token: this.leaseToken, tool, ...(input !== undefined ? { input } : {}) });
-    } catch (error) {
-      if (error instanceof AgentJobsError && error.code === 'tool_not_allowed') throw new ToolNotAllowedError(tool, error.message);
-      throw error;
-    }
   }
 
   private async dispatch(agentId: string, brief: Brief, options: DispatchOptions = {}): Promise<SubjobHandle> {
@@ -173,6 +193,7 @@ export class JobRun {
   /** Long-polls a subjob until it has finished; rejects with `ctx.signal.reason` when this job must stop first. */
   private async waitForSubjob(childId: string): Promise<Job> {
     const signal = this.abort.signal;
+    let unreachable = 0;
     for (;;) {
       if (signal.aborted) throw signal.reason;
       let state: Job;
@@ -181,10 +202,17 @@ export class JobRun {
           body: { lease_token: this.leaseToken, wait_seconds: 25 },
           signal,
         });
+        unreachable = 0;
       } catch (error) {
         // The wait may learn before a heartbeat that the job is no longer this worker's: stop it the same way.
         if (error instanceof AgentJobsError && error.code === 'lease_lost') this.stopWith('lease_lost');
-        throw signal.aborted ? signal.reason : error;
+        if (signal.aborted) throw signal.reason;
+        // A server that restarts is no reason to give up a child that may be fine: wait on while the lease may hold.
+        if (error instanceof AgentJobsError && error.code === 'network_error' && unreachable++ < 20) {
+          await pause(Math.min(2000, 100 * 2 ** unreachable), signal);
+          continue;
+        }
+        throw error;
       }
       if (TERMINAL.has(state.status)) return state;
     }
@@ -192,7 +220,10 @@ export class JobRun {
 
   /** Tells the server how the job ended: confirms a cancel, completes, or fails it. */
   private async report(outcome: Outcome): Promise<void> {
-    if (this.why === 'lease_lost') return;
+    // A question ended the run: its lease ended with the question, and there is nothing to report.
+    if (this.why === 'lease_lost' || this.why === 'waiting') return;
+    // Output the handler wrote before it ended goes out before its result.
+    await this.session.flush();
     // Progress reported just before the handler returned is still waiting for its heartbeat: send it first.
     if (this.progress && this.why === null) await this.heartbeat();
     if (this.why === 'cancel') {
@@ -218,12 +249,22 @@ export class JobRun {
     }
   }
 
-  /** Fails the job with what the handler threw: retryable unless it is a NonRetryableError or a failed subjob. */
+  /**
+   * Fails the job with what the handler threw: retryable unless it is a NonRetryableError, a failed subjob, or a
+   * run that asked other questions than the run before (it would ask them again).
+   */
   private failWith(error: unknown): Promise<void> {
     const code =
-      error instanceof NonRetryableError && error.code ? error.code : error instanceof SubjobFailedError ? 'subjob_failed' : 'agent_error';
+      error instanceof NonRetryableError && error.code
+        ? error.code
+        : error instanceof SubjobFailedError
+          ? 'subjob_failed'
+          : error instanceof ReplayMismatchError
+            ? error.code
+            : 'agent_error';
     const message = error instanceof Error ? error.message || error.name : String(error);
-    return this.fail({ code, message }, !(error instanceof NonRetryableError || error instanceof SubjobFailedError));
+    const final = error instanceof NonRetryableError || error instanceof SubjobFailedError || error instanceof ReplayMismatchError;
+    return this.fail({ code, message }, !final);
   }
 
   /** Sends the fail report; a lost lease means someone else owns the job now, which is not an error here. */
@@ -252,4 +293,12 @@ export class JobRun {
  */
 function refusedResultMessage(error: AgentJobsError): string {
   return error.message.replace(` ${RESULT_REFUSED_ADVICE}`, '').slice(0, 2000);
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }

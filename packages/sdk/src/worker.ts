@@ -3,11 +3,21 @@ import { hostname } from 'node:os';
 import { AgentJobsError, request, type Transport } from './http.js';
 import { JobRun, type Claimed } from './job-run.js';
 import { nodeExchange } from './node-http.js';
-import type { Brief, Job, Observer } from './protocol/index.js';
+import type { ArtifactView, Brief, InputRequest, Job, JobMessage, Observer } from './protocol/index.js';
+import type { ArtifactInput, AskOptions } from './session.js';
 
 export { AgentJobsError } from './http.js';
-export { JobAbortedError, NonRetryableError, SubjobFailedError, ToolNotAllowedError } from './worker-errors.js';
-export type { Job, Brief } from './protocol/index.js';
+export {
+  JobAbortedError,
+  NonRetryableError,
+  ReplayMismatchError,
+  SubjobFailedError,
+  ToolNotAllowedError,
+  ToolNotApprovedError,
+  WaitingForInputError,
+} from './worker-errors.js';
+export type { ArtifactInput, AskOptions } from './session.js';
+export type { ArtifactView, Brief, InputRequest, Job, JobMessage } from './protocol/index.js';
 
 /** A subjob dispatched by a handler. */
 export interface SubjobHandle {
@@ -52,10 +62,34 @@ export interface JobContext {
   progress(percent?: number, message?: string): void;
   /** Adds tokens used by this job (its running total is sent with heartbeats and the result). */
   reportTokens(tokens: number): void;
-  /** Reports a tool call before making it; throws {@link ToolNotAllowedError} when the brief does not allow it. */
+  /**
+   * Reports a tool call before making it; throws {@link ToolNotAllowedError} when the brief does not allow it. A
+   * tool in `approval_required_tools` first waits for a person's approval, as {@link JobContext.ask} waits: then
+   * the call returns (approved) or throws {@link ToolNotApprovedError} (denied).
+   */
   toolCall(tool: string, input?: unknown): Promise<void>;
   /** Dispatches a subjob to another agent (or this one). */
   dispatch(agentId: string, brief: Brief, options?: DispatchOptions): Promise<SubjobHandle>;
+  /**
+   * Asks a person and resolves to the answer (the server checks it against `schema`). The first time, the job
+   * waits — holding no lease, however long — and this run of the handler ends: the call throws
+   * {@link WaitingForInputError}; let it propagate. After the answer any worker runs the handler again from its
+   * start, and this call — the n-th question of the run — resolves at once to the n-th recorded answer. What that
+   * asks of a handler: docs/interactive-jobs.md.
+   */
+  ask<T = unknown>(prompt: string, options?: AskOptions): Promise<T>;
+  /** Asks a person to approve the use of `tool` (with `input`), and resolves to the decision; waits as {@link JobContext.ask} does. */
+  requestApproval(tool: string, input?: unknown, options?: { prompt?: string; timeoutSeconds?: number }): Promise<{ approved: boolean; note?: string }>;
+  /** True while the handler is before the last question a run before it had answered: skip what must not repeat. */
+  readonly replaying: boolean;
+  /** The job's input requests with their answers, oldest first, as the claim handed them. */
+  readonly inputs: readonly InputRequest[];
+  /** Messages sent to the job: those of the claim first, then each one a heartbeat brings, until the run ends. */
+  readonly messages: AsyncIterable<JobMessage>;
+  /** Appends text to the job's output (people watch it live): gathered, in order, and silent while replaying. */
+  output(delta: string, options?: { stream?: string }): void;
+  /** Stores a file of the job (text, JSON data or bytes); idempotent by its order in the run. */
+  artifact(artifact: ArtifactInput): Promise<ArtifactView>;
 }
 
 /** Options of {@link runWorker}. */
