@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { type Brief, OBSERVABLE_EVENTS, type Observer } from '@agentjobs/sdk/protocol';
+import { type Brief, OBSERVER_EVENTS, type Observer } from '@agentjobs/sdk/protocol';
 import { collect, resolveAgent, runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { CliError, exitCodeOfStatus } from './exit-codes.js';
 import { parsePairs, readJsonArgument, readTextArgument } from './inputs.js';
@@ -36,7 +36,7 @@ export function dispatchCommand(program: Command, io: Io, setExit: (code: number
       .option('--schema <json|@file>', 'JSON Schema the result must match (brief.output_schema)')
       .option('--constraint <key=value>', 'a constraint, repeatable: max_duration_seconds=600, max_tokens=5000, allowed_tools=web_search,fetch', collect)
       .option('--observer <url>', 'a webhook URL told of every transition, repeatable', collect)
-      .option('--observer-events <list>', `transitions the observers get, comma-separated (${OBSERVABLE_EVENTS.join(',')})`)
+      .option('--observer-events <list>', `what the observers are told of, comma-separated (${OBSERVER_EVENTS.join(',')}; default: the four statuses)`)
       .option('--metadata <key=value>', 'your own key/value (string values), repeatable', collect)
       .option('--idempotency-key <key>', 'a retried dispatch with the same key and body returns the same job')
       .addOption(new Option('--wait', 'wait until the job finishes, then print its result').conflicts('watch'))
@@ -51,7 +51,7 @@ export function dispatchCommand(program: Command, io: Io, setExit: (code: number
       if (flags.constraint?.length) brief.constraints = parsePairs('--constraint', flags.constraint, { json: true });
       const events = flags.observerEvents?.split(',').map((e) => e.trim()).filter(Boolean);
       for (const event of events ?? []) {
-        if (!(OBSERVABLE_EVENTS as readonly string[]).includes(event)) throw new CliError(`--observer-events: '${event}' is not one of ${OBSERVABLE_EVENTS.join(', ')}`);
+        if (!(OBSERVER_EVENTS as readonly string[]).includes(event)) throw new CliError(`--observer-events: '${event}' is not one of ${OBSERVER_EVENTS.join(', ')}`);
       }
       const observers: Observer[] = (flags.observer ?? []).map((url) => ({ type: 'webhook', url, ...(events ? { events: events as Observer['events'] } : {}) }));
 

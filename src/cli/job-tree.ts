@@ -14,13 +14,26 @@ export interface NodeLive {
   /** When the job first started running (from its first `job.running` event). */
   startedAt: string | null;
   attempt: number;
+  /** The question the job waits on, while it waits for a person. */
+  waiting?: { kind: string; prompt: string; tool: string | null } | null;
+  /** The end of the job's output so far (its `default` stream and any other, as they came). */
+  output?: string;
 }
+
+/** How much of a job's output `watch` keeps to show its last lines. */
+const OUTPUT_KEPT = 4000;
 
 /** Updates what is known of the tree's jobs from one event. */
 export function applyEvent(live: Map<string, NodeLive>, event: JobEvent): void {
   const node = live.get(event.job_id) ?? { percent: null, message: null, startedAt: null, attempt: 1 };
-  const data = (event.data ?? {}) as { percent?: number | null; message?: string | null; attempt?: number };
-  if (event.type === 'job.progress') {
+  const data = (event.data ?? {}) as { percent?: number | null; message?: string | null; attempt?: number; request?: NodeLive['waiting']; delta?: string };
+  if (event.type === 'job.input_required') {
+    node.waiting = data.request ? { kind: data.request.kind, prompt: data.request.prompt, tool: data.request.tool ?? null } : null;
+  } else if (event.type === 'job.input_received' || /^job\.(completed|failed|cancelled)$/.test(event.type)) {
+    node.waiting = null;
+  } else if (event.type === 'job.output') {
+    node.output = ((node.output ?? '') + (data.delta ?? '')).slice(-OUTPUT_KEPT);
+  } else if (event.type === 'job.progress') {
     node.percent = data.percent ?? node.percent;
     node.message = data.message ?? null;
   } else if (event.type === 'job.running') {
@@ -95,7 +108,10 @@ export function renderTree(job: Job, options: TreeOptions): string[] {
     if (options.elapsed !== false) cells.push(elapsedOf(node, live, options.now).padStart(7));
     cells.push(style.dim(node.id));
     lines.push(cells.join('  '));
-    if (message && (node.status === 'running' || node.status === 'queued')) {
+    if (live?.waiting && node.status === 'running') {
+      const what = live.waiting.kind === 'approval' ? `waits for approval${live.waiting.tool ? ` of ${live.waiting.tool}` : ''}` : 'waits for input';
+      lines.push(`${messagePrefix}  ${style.yellow(`⏸ ${what}: ${headline(live.waiting.prompt, 90)}`)}`);
+    } else if (message && (node.status === 'running' || node.status === 'queued')) {
       lines.push(style.dim(`${messagePrefix}  ${headline(message, 100)}`));
     }
   });

@@ -7,6 +7,7 @@ import { agentsCommand } from './agents-command.js';
 import { dispatchCommand } from './dispatch-command.js';
 import { jobsCommands } from './jobs-command.js';
 import { watchCommand } from './watch-command.js';
+import { interactiveCommands } from './interactive-commands.js';
 import { eventsCommand } from './events-command.js';
 import { deliveriesCommand } from './deliveries-command.js';
 import { EXIT } from './exit-codes.js';
@@ -31,6 +32,7 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   dispatchCommand(program, io, setExit);
   jobsCommands(program, io, setExit);
   watchCommand(program, io, setExit);
+  interactiveCommands(program, io, setExit);
   eventsCommand(program, io, setExit);
   deliveriesCommand(program, io, setExit);
   keysCommand(program, io, setExit);

@@ -20,6 +20,8 @@ export function serveCommand(program: Command, io: Io): void {
     .addOption(new Option('--max-depth <n>', 'deepest subjob (a root is depth 0)').env('AGENTJOBS_MAX_DEPTH').default('10'))
     .addOption(new Option('--max-subjobs <n>', 'most direct subjobs of one job').env('AGENTJOBS_MAX_SUBJOBS').default('1000'))
     .addOption(new Option('--body-limit <bytes>', 'largest request body').env('AGENTJOBS_BODY_LIMIT').default(String(2 * 1024 * 1024)))
+    .addOption(new Option('--max-artifact-bytes <bytes>', 'largest artifact a job may store').env('AGENTJOBS_MAX_ARTIFACT_BYTES').default(String(10 * 1024 * 1024)))
+    .addOption(new Option('--max-artifacts-per-job <n>', 'most artifacts of one job').env('AGENTJOBS_MAX_ARTIFACTS_PER_JOB').default('100'))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('AGENTJOBS_LOG_LEVEL').default('info'))
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const options: ServerOptions = {
@@ -34,6 +36,8 @@ export function serveCommand(program: Command, io: Io): void {
         maxDepth: integer(flags.maxDepth, '--max-depth'),
         maxSubjobs: integer(flags.maxSubjobs, '--max-subjobs'),
         bodyLimit: integer(flags.bodyLimit, '--body-limit'),
+        maxArtifactBytes: integer(flags.maxArtifactBytes, '--max-artifact-bytes'),
+        maxArtifactsPerJob: integer(flags.maxArtifactsPerJob, '--max-artifacts-per-job'),
         logLevel: String(flags.logLevel),
         announce: (line) => io.err(`${line}\n`),
       };

@@ -4,7 +4,7 @@ import type { JobEvent } from '@agentjobs/sdk/protocol';
 import { AgentNames, runClient, withClientOptions, type ClientContext, type ClientFlags } from './client-command.js';
 import { exitCodeOfStatus } from './exit-codes.js';
 import { formatClock, headline } from './format.js';
-import { applyEvent, renderTree, type NodeLive } from './job-tree.js';
+import { applyEvent, fitLine, renderTree, type NodeLive } from './job-tree.js';
 import type { Io } from './io.js';
 import type { Style } from './style.js';
 
@@ -49,14 +49,10 @@ export async function watchJob(ctx: ClientContext, jobId: string, options: Watch
   await names.load(agentIds(job));
 
   const region = options.redraw ? new LiveRegion(io) : null;
+  const width = region ? Math.max(40, (io.size?.().columns ?? 100) - 1) : undefined;
   const frame = (final = false) => [
-    ...renderTree(job, {
-      name: (id) => names.name(id),
-      live,
-      now: Date.now(),
-      style,
-      width: region ? Math.max(40, (io.size?.().columns ?? 100) - 1) : undefined,
-    }),
+    ...renderTree(job, { name: (id) => names.name(id), live, now: Date.now(), style, width }),
+    ...(final ? [] : liveExtras(live, style, width)),
     ...(final ? [] : ['', style.dim('Ctrl-C stops watching; the job goes on.')]),
   ];
   if (!region) ctx.out(`watching ${job.id} (${names.name(job.agent_id)}) and its subjobs: one line per event, the tree at the end`);
@@ -86,7 +82,7 @@ export async function watchJob(ctx: ClientContext, jobId: string, options: Watch
   try {
     for await (const event of client.streamEvents(jobId, { include: 'subjobs' })) {
       applyEvent(live, event);
-      if (event.type !== 'job.progress' && event.type !== 'job.tool_call') stale = true;
+      if (!QUIET_EVENTS.has(event.type)) stale = true;
       if (!region) {
         // An event of a subjob dispatched after the last read: read the tree again to learn its agent.
         if (!agentOf(job, event.job_id)) {
@@ -113,6 +109,31 @@ export async function watchJob(ctx: ClientContext, jobId: string, options: Watch
     ctx.out('');
   }
   return job;
+}
+
+/** Events that change nothing the tree shows from the job object: no read of the tree after them. */
+const QUIET_EVENTS = new Set(['job.progress', 'job.tool_call', 'job.output', 'job.message', 'job.artifact', 'job.input_required', 'job.input_received', 'job.resumed']);
+
+/** Lines of output shown per job while watching. */
+const OUTPUT_LINES = 6;
+
+/**
+ * Below the tree while watching: how to answer each job that waits for a person, and the last lines of the
+ * output of the jobs that write some (the most recent writers first, three at most).
+ */
+function liveExtras(live: Map<string, NodeLive>, style: Style, width: number | undefined): string[] {
+  const lines: string[] = [];
+  for (const [id, node] of live) {
+    if (!node.waiting) continue;
+    const how = node.waiting.kind === 'approval' ? `agentjobs approve ${id}  ·  agentjobs deny ${id} --note TEXT` : `agentjobs answer ${id} --input JSON`;
+    lines.push('', style.yellow(`⏸ ${id} waits for a person: ${headline(node.waiting.prompt, 200)}`), style.dim(`  ${how}`));
+  }
+  const writers = [...live].filter(([, node]) => node.output).slice(-3);
+  for (const [id, node] of writers) {
+    const tail = node.output!.replace(/\n$/, '').split('\n').slice(-OUTPUT_LINES);
+    lines.push('', style.dim(`output of ${id}:`), ...tail.map((line) => `  ${line}`));
+  }
+  return width ? lines.map((line) => fitLine(line, width)) : lines;
 }
 
 /** Prints how a finished job ended: the result on stdout, an error on stderr. */
@@ -151,6 +172,21 @@ function describe(event: JobEvent): string {
       return `${d.tool}${d.allowed === false ? ' (refused)' : ''}`;
     case 'job.failed':
       return `${d.error?.code ?? ''}: ${headline(d.error?.message, 80)}`;
+    case 'job.input_required': {
+      const r = d.request ?? {};
+      const how = r.kind === 'approval' ? `agentjobs approve|deny ${event.job_id}` : `agentjobs answer ${event.job_id} --input JSON`;
+      return `waits for a person: ${headline(r.prompt, 80)} — ${how}`;
+    }
+    case 'job.input_received':
+      return d.kind === 'approval' ? (d.input?.approved ? 'approved' : 'denied') : 'answered';
+    case 'job.resumed':
+      return `taken back by a worker (attempt ${d.attempt ?? 1})`;
+    case 'job.message':
+      return headline(typeof d.content === 'string' ? d.content : JSON.stringify(d.content), 80);
+    case 'job.output':
+      return `${d.stream && d.stream !== 'default' ? `[${d.stream}] ` : ''}${JSON.stringify(d.delta ?? '').slice(1, -1).slice(0, 200)}`;
+    case 'job.artifact':
+      return `${d.name} (${d.media_type}, ${d.size} bytes)`;
     case 'job.cancelled':
     case 'job.cancel_requested':
       return d.error?.code ?? d.reason ?? '';
