@@ -30,11 +30,13 @@ for (const engine of ENGINES) {
         return job.waiting_for || TERMINAL.includes(job.status) ? job : null;
       }, 15_000);
 
-    it('replays recorded answers in order: each run asks one more question, and side effects before them happen once', async () => {
+    it('replays recorded answers in order: each run asks one more question, side effects before them happen once, tokens add up', async () => {
       const agent = await createAgent(server, { name: 'planner' });
       const runs: Array<{ replayingAtStart: boolean }> = [];
       worker(agent, async (_job, ctx) => {
         runs.push({ replayingAtStart: ctx.replaying });
+        // Each run spends its tokens again: they add up across the runs.
+        ctx.reportTokens(10);
         ctx.output('plan: ');
         await ctx.artifact({ name: 'draft.txt', mediaType: 'text/plain', text: 'draft' });
         const city = await ctx.ask<string>('Which city?', { schema: { type: 'string' } });
@@ -54,7 +56,7 @@ for (const engine of ENGINES) {
       expect((await client.listJobs({ waiting: true })).data.map((j) => j.id)).toContain(id);
       await client.answerInput(id, second.waiting_for!.id, 3);
       const done = await client.waitForJob(id);
-      expect(done).toMatchObject({ status: 'completed', attempt: 1, result: { city: 'Lisbon', days: 3, questions: 2 } });
+      expect(done).toMatchObject({ status: 'completed', attempt: 1, result: { city: 'Lisbon', days: 3, questions: 2 }, tokens_used: 30 });
       expect(runs).toEqual([{ replayingAtStart: false }, { replayingAtStart: true }, { replayingAtStart: true }]);
       // The artifact made before the questions exists once; the output has no repeats.
       expect((await client.artifacts(id)).data.map((a) => a.name)).toEqual(['draft.txt']);

@@ -11,9 +11,9 @@ import { transition } from './transition.js';
 
 /**
  * `POST /v1/jobs/{id}/cancel`, honestly: a queued job, or one waiting for a person (no worker holds either), is
- * cancelled at once; a running one keeps running with
- * `cancel_requested_at` until its agent confirms (or its lease ends), and only then is `cancelled`. Every
- * unfinished descendant is cancelled the same way. Idempotent; 409 on a completed or failed job.
+ * cancelled at once; a running one keeps running with `cancel_requested_at` until its agent confirms (or its
+ * lease ends), and only then is `cancelled`. Every unfinished descendant is cancelled the same way. Idempotent;
+ * 409 on a completed or failed job.
  */
 export async function cancelJob(ctx: JobsContext, principal: Principal, jobId: string): Promise<string> {
   return ctx.store.write(async (tx) => {

@@ -17,8 +17,9 @@ export type ClaimResult = string;
 /**
  * `POST /v1/agents/{id}/claim`: leases up to `max_jobs` ready jobs of the agent — queued ones, and running ones
  * a person has answered — in the order they became ready, within the agent's `max_concurrency` across all its
- * workers (which counts the jobs workers hold, not the ones waiting for a person). When none is queued it long-polls: a job dispatched while
- * the worker waits is handed over at once, woken by the dispatch's commit rather than found by polling.
+ * workers (which counts the jobs workers hold, not the ones waiting for a person). When none is ready it
+ * long-polls: a job dispatched (or answered) while the worker waits is handed over at once, woken by that
+ * commit rather than found by polling.
  */
 export async function claimJobs(
   ctx: JobsContext,

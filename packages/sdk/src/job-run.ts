@@ -30,7 +30,8 @@ export class JobRun {
   private readonly abort = new AbortController();
   /** Why the handler must stop, once it must: its cancel, a lost lease, or a question it asked a person. */
   private why: 'cancel' | 'lease_lost' | 'waiting' | null = null;
-  private tokens = 0;
+  /** The job's own running total of tokens: it goes on from what earlier runs reported (a run after a question). */
+  private tokens: number;
   /** Progress reported since the last heartbeat. */
   private progress: { percent?: number; message?: string } | undefined;
   private beatSoon: ReturnType<typeof setTimeout> | null = null;
@@ -47,6 +48,7 @@ export class JobRun {
   ) {
     this.job = claimed.job;
     this.leaseToken = claimed.lease.token;
+    this.tokens = claimed.job.tokens_used_self ?? 0;
     this.base = `/v1/jobs/${encodeURIComponent(claimed.job.id)}`;
     this.session = new JobSession(transport, this.job, this.leaseToken, claimed.inputs ?? [], claimed.messages ?? [], {
       waiting: (error) => {
@@ -55,6 +57,7 @@ export class JobRun {
         this.abort.abort(error);
       },
       leaseLost: () => this.stopWith('lease_lost'),
+      beforeQuestion: () => this.heartbeat(),
       onError,
     });
   }

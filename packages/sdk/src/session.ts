@@ -19,6 +19,8 @@ export interface SessionHooks {
   waiting(error: WaitingForInputError): void;
   /** The server said the lease is gone. */
   leaseLost(): void;
+  /** Sends what the run reported (tokens, progress) before a question spends the lease. */
+  beforeQuestion(): Promise<void>;
   onError(error: unknown): void;
 }
 
@@ -72,7 +74,7 @@ export class JobSession {
       ...(options.schema ? { input_schema: options.schema } : {}),
       ...(options.timeoutSeconds ? { timeout_seconds: options.timeoutSeconds } : {}),
     };
-    return this.wait(await this.post<{ request: InputRequest }>('input-requests', body));
+    return this.wait(await this.post<{ request: InputRequest }>('input-requests', body, true));
   }
 
   async requestApproval(tool: string, input?: unknown, options: { prompt?: string; timeoutSeconds?: number } = {}): Promise<{ approved: boolean; note?: string }> {
@@ -86,7 +88,7 @@ export class JobSession {
       ...(input !== undefined ? { tool_input: input } : {}),
       ...(options.timeoutSeconds ? { timeout_seconds: options.timeoutSeconds } : {}),
     };
-    return this.wait(await this.post<{ request: InputRequest }>('input-requests', body));
+    return this.wait(await this.post<{ request: InputRequest }>('input-requests', body, true));
   }
 
   /**
@@ -100,7 +102,7 @@ export class JobSession {
     const body = { lease_token: this.leaseToken, tool, ...(input !== undefined ? { input } : {}), ...(recorded ? { approval_request_id: recorded.id } : {}) };
     let answer: { status?: string; request?: InputRequest };
     try {
-      answer = await this.post('tool-calls', body);
+      answer = await this.post('tool-calls', body, gated && !recorded);
     } catch (error) {
       if (error instanceof AgentJobsError && error.code === 'tool_not_allowed') throw new ToolNotAllowedError(tool, error.message);
       if (error instanceof AgentJobsError && error.code === 'tool_not_approved') {
@@ -196,9 +198,13 @@ export class JobSession {
     throw error;
   }
 
-  private async post<T>(path: string, body: unknown): Promise<T> {
-    // What the run said before it asked is part of what the person reads.
-    await this.flush();
+  /** Posts to the job; before a question (`asks`), what the run wrote and reported goes out first. */
+  private async post<T>(path: string, body: unknown, asks: boolean): Promise<T> {
+    // What the run said before it asked is part of what the person reads; its tokens count.
+    if (asks) {
+      await this.flush();
+      await this.hooks.beforeQuestion();
+    }
     try {
       return await request<T>(this.transport, 'POST', `${this.base}/${path}`, { body });
     } catch (error) {

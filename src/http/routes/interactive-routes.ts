@@ -39,6 +39,12 @@ const JobRef = { $ref: 'Job#' };
  * API key; the worker holding a job asks, streams output and stores artifacts with its worker token and lease.
  */
 export function interactiveRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  questionRoutes(fastify, ctx);
+  outputRoutes(fastify, ctx);
+}
+
+/** Questions and answers, and messages into a job. */
+function questionRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const client = { auth: 'api_key' as const };
   const worker = { auth: 'worker' as const };
@@ -126,6 +132,14 @@ export function interactiveRoutes(fastify: FastifyInstance, ctx: JobsContext): v
     },
     async (request, reply) => sendJson(reply, 200, await listMessagesJson(ctx, principalOf(request), request.params.job_id, request.query)),
   );
+
+}
+
+/** Output and artifacts: the worker writes them, clients read them. */
+function outputRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const client = { auth: 'api_key' as const };
+  const worker = { auth: 'worker' as const };
 
   app.post(
     '/v1/jobs/:job_id/output',
