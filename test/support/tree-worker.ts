@@ -8,7 +8,8 @@ import { runWorker, type WorkerHandle } from '@agentjobs/sdk/worker';
 const env = process.env;
 const url = env.AGENTJOBS_URL!;
 const handles: WorkerHandle[] = [];
-const common = { url, leaseSeconds: 20, waitSeconds: 5, onError: (error: unknown) => process.stderr.write(`worker: ${String(error)}\n`) };
+// Leases long enough to outlast a server restarted by kill -9 on a loaded machine: the tree keeps its attempts.
+const common = { url, leaseSeconds: 60, waitSeconds: 5, onError: (error: unknown) => process.stderr.write(`worker: ${String(error)}\n`) };
 
 if (env.ROLE === 'upper') {
   handles.push(
