@@ -12,6 +12,7 @@ import type { JobsContext } from './jobs/context.js';
 import { SchemaValidators } from './jobs/schema-validators.js';
 import { bootstrapFirstTenant } from './jobs/tenants.js';
 import { expireDueJobs, nextDueAt } from './jobs/expire-due-jobs.js';
+import { fireDueSchedules, nextScheduleDueAt } from './jobs/fire-schedules.js';
 import { forgetExpiredIdempotencyKeys } from './jobs/idempotency.js';
 import { WorkerSightings } from './jobs/worker-sightings.js';
 import { startTimerLoop } from './loops/timer-loop.js';
@@ -97,7 +98,16 @@ export async function startServer(input: ServerOptions = {}, logger?: Logger): P
   // The port is bound before any background loop starts: a server that cannot listen (a port in use) does no
   // work against the store, and closes it before the error reaches the caller.
   await listenOrClose(app, store, options);
-  const timers = startTimerLoop(store, { expireDue: () => expireDueJobs(ctx), nextDueAt: () => nextDueAt(ctx) }, log);
+  const timers = startTimerLoop(
+    store,
+    {
+      expireDue: () => expireDueJobs(ctx),
+      nextDueAt: () => nextDueAt(ctx),
+      fireDue: () => fireDueSchedules(ctx),
+      nextFireAt: () => nextScheduleDueAt(ctx),
+    },
+    log,
+  );
   const deliveries = startDeliveryLoop({
     store,
     log,

@@ -228,9 +228,13 @@ for (const engine of ENGINES) {
         'post /v1/jobs/{job_id}/subjobs',
         'post /v1/jobs/{job_id}/messages',
         'post /v1/jobs/{job_id}/artifacts',
+        'post /v1/jobs/{job_id}/rerun',
         'post /v1/agents',
         'post /v1/agents/{agent_id}/worker-tokens',
         'post /v1/keys',
+        'post /v1/schedules',
+        'post /v1/schedules/{schedule_id}/trigger',
+        'post /v1/batches',
       ];
       for (const [path, item] of Object.entries<any>(doc.paths)) {
         for (const [method, operation] of Object.entries<any>(item)) {
@@ -239,7 +243,14 @@ for (const engine of ENGINES) {
         }
       }
       // Routes that take no body show none.
-      for (const path of ['/v1/jobs/{job_id}/cancel', '/v1/webhook-secret/rotate', '/v1/agents/{agent_id}/worker-tokens', '/v1/deliveries/{msg_id}/retry']) {
+      for (const path of [
+        '/v1/jobs/{job_id}/cancel',
+        '/v1/webhook-secret/rotate',
+        '/v1/agents/{agent_id}/worker-tokens',
+        '/v1/deliveries/{msg_id}/retry',
+        '/v1/schedules/{schedule_id}/trigger',
+        '/v1/batches/{batch_id}/cancel',
+      ]) {
         expect(doc.paths[path].post.requestBody, path).toBeUndefined();
       }
       // What the document describes, the server takes.
@@ -265,6 +276,7 @@ for (const engine of ENGINES) {
         '/v1/jobs/{job_id}/input-requests',
         '/v1/jobs/{job_id}/messages',
         '/v1/keys',
+        '/v1/schedules',
       ]);
       const conventions = readFileSync(new URL('../docs/http-api.md', import.meta.url), 'utf8');
       const paging = conventions.slice(conventions.indexOf('- Lists'), conventions.indexOf('- Repeating'));

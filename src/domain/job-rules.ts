@@ -15,17 +15,19 @@ export interface JobClock {
   queue_deadline_at: Millis | null;
   /** When the job's pending input request expires (it waits for a person), or null. */
   input_expires_at: Millis | null;
+  /** From when a claim may take the job. A time still ahead is a timer: waiting workers are woken then. */
+  ready_at: Millis | null;
 }
 
 /**
  * The one due time of a job: the earliest moment at which a timer fires for it (deadline, queue deadline, lease
- * expiry or the expiry of its pending input request), or null when none can. One indexed column means one sweep
- * finds every kind of timer.
+ * expiry, the expiry of its pending input request, or a delayed job becoming ready), or null when none can. One
+ * indexed column means one sweep finds every kind of timer.
  */
-export function timerAt(job: JobClock): Millis | null {
+export function timerAt(job: JobClock, now: Millis): Millis | null {
   const candidates =
     job.status === 'queued'
-      ? [job.queue_deadline_at, job.deadline_at]
+      ? [job.queue_deadline_at, job.deadline_at, job.ready_at != null && job.ready_at > now ? job.ready_at : null]
       : job.status === 'running'
         ? [job.lease_expires_at, job.deadline_at, job.input_expires_at]
         : [];

@@ -21,7 +21,7 @@ export class JobsError extends Error {
 }
 
 /** A 404 that reads the same whether the id is unknown or belongs to another tenant. */
-export function notFound(kind: 'job' | 'agent' | 'key' | 'message', id: string): JobsError {
+export function notFound(kind: 'job' | 'agent' | 'key' | 'message' | 'schedule' | 'batch', id: string): JobsError {
   const code = kind === 'message' ? 'message_not_found' : (`${kind}_not_found` as const);
   const what = kind === 'key' ? 'API key' : kind === 'message' ? 'webhook message' : kind;
   return new JobsError(code, `No ${what} with id '${truncate(id, 80)}' exists for this API key's tenant.`);

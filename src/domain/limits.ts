@@ -36,6 +36,8 @@ export interface Limits {
   artifactBytes: number;
   /** Most artifacts of one job. @default 100 */
   artifactsPerJob: number;
+  /** How far ahead a delayed start (`not_before`, `delay_seconds`) may be, in milliseconds. @default 365 days */
+  maxStartDelayMs: number;
 }
 
 /** The defaults of SPEC §2. */
@@ -58,6 +60,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   outputBytes: 10 * 1024 * 1024,
   artifactBytes: 10 * 1024 * 1024,
   artifactsPerJob: 100,
+  maxStartDelayMs: 365 * 86_400_000,
 });
 
 /**

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent, InputRequest } from '@agentjobs/sdk/protocol';
+import { ErrorResponse, Job, SubjobNode, JobEvent, DeliveryMessage, Agent, InputRequest, Schedule, Batch } from '@agentjobs/sdk/protocol';
 import type { JobsContext } from '../jobs/context.js';
 import { createAjv } from '../jobs/schema-validators.js';
 import { sendError, errorHandler } from './error-handler.js';
@@ -16,9 +16,11 @@ import { interactiveRoutes } from './routes/interactive-routes.js';
 import { agentsRoutes } from './routes/agents-routes.js';
 import { keysRoutes } from './routes/keys-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
+import { schedulesRoutes } from './routes/schedules-routes.js';
+import { batchesRoutes } from './routes/batches-routes.js';
 
 /** The schemas that route schemas refer to by `$ref` (`Job#`, …). */
-const SHARED_SCHEMAS = [InputRequest, SubjobNode, Job, JobEvent, DeliveryMessage, Agent, ErrorResponse];
+const SHARED_SCHEMAS = [InputRequest, SubjobNode, Job, JobEvent, DeliveryMessage, Agent, Schedule, Batch, ErrorResponse];
 
 /** What the HTTP layer needs beyond the use cases. */
 export interface HttpOptions {
@@ -98,6 +100,8 @@ export async function buildApp(ctx: JobsContext, options: HttpOptions): Promise<
   interactiveRoutes(app, ctx);
   agentsRoutes(app, ctx);
   keysRoutes(app, ctx);
+  schedulesRoutes(app, ctx);
+  batchesRoutes(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -47,7 +47,7 @@ export async function answerInput(ctx: JobsContext, principal: Principal, jobId:
     // Ready for a claim again, at its original place in the queue: a person who answered waits for it too.
     const patch: Partial<JobRow> = { waiting_for: null, input_expires_at: null, ready_at: job.created_at };
     const next: JobRow = { ...job, ...patch };
-    patch.timer_at = next.timer_at = timerAt(next);
+    patch.timer_at = next.timer_at = timerAt(next, tx.now);
     await updateJob(tx, job.id, patch);
     tx.notify('agent', job.agent_id);
     await appendEvent(tx, next, 'job.input_received', { request_id: request.id, kind: request.kind, input: body.input ?? null });

@@ -5,6 +5,7 @@ import type { JobRow } from '../store/rows.js';
 import { getJobById, nextTimerAt, selectDue, updateJob } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext } from './context.js';
+import { requeueJob } from './requeue-job.js';
 import { transition } from './transition.js';
 
 /** Most timers handled in one transaction. */
@@ -15,7 +16,8 @@ const BATCH = 200;
  * (its lease is revoked and its descendants cancelled), a passed queue deadline with `queue_timeout`, and an
  * expired lease re-queues the job with `attempt` + 1 — or, when attempts are spent, fails it with
  * `lease_expired`; a job whose cancel was requested becomes `cancelled`; an input request nobody answered in
- * time fails its job with `input_timeout`. On PostgreSQL several processes may
+ * time fails its job with `input_timeout`; a delayed job that became ready wakes the workers waiting for its
+ * agent. On PostgreSQL several processes may
  * sweep at once: each due row is locked by exactly one of them. Resolves to the number of jobs acted on.
  */
 export async function expireDueJobs(ctx: JobsContext): Promise<number> {
@@ -56,13 +58,15 @@ async function expireOne(tx: Tx, job: JobRow): Promise<void> {
       const code = (job.cancel_code ?? 'cancelled') as CancelCode;
       await transition(tx, job, { to: 'cancelled', patch: { error: cancellationError(code) }, event: { confirmed_by: 'lease_expiry' } });
     } else if (job.attempt < job.max_attempts) {
-      await transition(tx, job, { to: 'queued', patch: { attempt: job.attempt + 1 }, event: { reason: 'lease_expired' } });
+      await requeueJob(tx, job, { reason: 'lease_expired' });
     } else {
       await fail(tx, job, JOB_ERROR_CODES.leaseExpired, `The worker's lease expired on attempt ${job.attempt} of ${job.max_attempts}.`);
     }
   } else {
-    // Nothing is due after all (a stale timer): file the timer the row's fields really give.
-    await updateJob(tx, job.id, { timer_at: timerAt(job) });
+    // A delayed job became ready: its agent's waiting workers are woken to claim it (in every process).
+    if (job.status === 'queued' && job.ready_at != null && job.ready_at <= tx.now) tx.notify('agent', job.agent_id);
+    // File the timer the row's fields give now (the next one, or none).
+    await updateJob(tx, job.id, { timer_at: timerAt(job, tx.now) });
   }
 }
 

@@ -4,6 +4,7 @@ import type { JobsContext, Principal } from './context.js';
 import { lockLeasedJob } from './lease.js';
 import { enforceBudgets, recordTokens } from './record-tokens.js';
 import { loadJobJson } from './render-job.js';
+import { requeueJob } from './requeue-job.js';
 import { transition } from './transition.js';
 import { getJobById } from '../store/repo/jobs-repo.js';
 
@@ -29,11 +30,7 @@ export async function failJob(ctx: JobsContext, worker: Principal, jobId: string
       ...(input.error.details !== undefined ? { details: input.error.details } : {}),
     });
     if (input.retryable && current.attempt < current.max_attempts) {
-      const requeued = await transition(tx, current, {
-        to: 'queued',
-        patch: { attempt: current.attempt + 1 },
-        event: { reason: 'retry', error: JSON.parse(error) },
-      });
+      const requeued = await requeueJob(tx, current, { reason: 'retry', error: JSON.parse(error) });
       return loadJobJson(tx, requeued);
     }
     const failed = await transition(tx, current, { to: 'failed', patch: { error } });

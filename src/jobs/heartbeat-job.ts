@@ -50,7 +50,7 @@ export async function heartbeatJob(ctx: JobsContext, worker: Principal, jobId: s
       messages = rows.map((row) => JSON.parse(renderJobMessage(row)) as JobMessage);
       patch.messages_handed = current.message_count;
     }
-    patch.timer_at = timerAt({ ...current, lease_expires_at: expiresAt });
+    patch.timer_at = timerAt({ ...current, lease_expires_at: expiresAt }, tx.now);
     await updateJob(tx, jobId, patch);
     return { lease: { expires_at: iso(expiresAt) }, cancel_requested: current.cancel_requested_at != null, messages };
   });

@@ -15,8 +15,10 @@ export async function listJobsJson(ctx: JobsContext, principal: Principal, query
     agentId: query.agent_id,
     parentJobId: query.parent_job_id,
     rootJobId: query.root_job_id,
-    createdAfter: time(query.created_after, 'created_after'),
-    createdBefore: time(query.created_before, 'created_before'),
+    batchId: query.batch_id,
+    scheduleId: query.schedule_id,
+    createdAfter: timeFilter(query.created_after, 'created_after'),
+    createdBefore: timeFilter(query.created_before, 'created_before'),
     waiting: query.waiting,
     metadata: metadataFilters(query),
   };
@@ -32,7 +34,8 @@ export async function listJobsJson(ctx: JobsContext, principal: Principal, query
   });
 }
 
-function time(value: string | undefined, field: string): number | undefined {
+/** A time filter of a list or a bulk action, or 400 naming `field`. */
+export function timeFilter(value: string | undefined, field: string): number | undefined {
   if (value == null) return undefined;
   const ms = parseIso(value);
   if (ms == null) throw new JobsError('invalid_request', `${field} must be an RFC 3339 timestamp, e.g. 2026-03-19T12:00:00Z.`);

@@ -59,7 +59,7 @@ export async function openInputRequest(tx: Tx, job: JobRow, spec: InputRequestSp
     transition_seq: job.transition_seq + 1,
   };
   const next: JobRow = { ...job, ...patch };
-  patch.timer_at = next.timer_at = timerAt(next);
+  patch.timer_at = next.timer_at = timerAt(next, tx.now);
   await updateJob(tx, job.id, patch);
   // A concurrency slot of the agent is free now.
   tx.notify('agent', job.agent_id);

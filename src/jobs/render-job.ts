@@ -21,7 +21,9 @@ export function renderJob(row: JobRow, tree: JobNodeRow[] = []): string {
     `,"on_parent_end":${q(row.on_parent_end)},"metadata":${row.metadata},"observers":${renderObservers(row)}` +
     `,"created_at":${q(iso(row.created_at))},"started_at":${q(iso(row.started_at))}` +
     `,"completed_at":${q(iso(row.completed_at))},"cancel_requested_at":${q(iso(row.cancel_requested_at))}` +
-    `,"deadline_at":${q(iso(row.deadline_at))},"waiting_for":${row.waiting_for ?? 'null'},"artifacts":${row.artifacts}}`
+    `,"deadline_at":${q(iso(row.deadline_at))},"waiting_for":${row.waiting_for ?? 'null'},"artifacts":${row.artifacts}` +
+    `,"scheduled_for":${q(iso(row.scheduled_for))},"schedule_id":${q(row.schedule_id)},"batch_id":${q(row.batch_id)}` +
+    `,"rerun_of":${q(row.rerun_of)}}`
   );
 }
 

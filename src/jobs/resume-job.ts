@@ -20,7 +20,7 @@ export type LeasePatch = Pick<JobRow, 'lease_token' | 'lease_expires_at' | 'leas
 export async function resumeJob(tx: Tx, job: JobRow, lease: LeasePatch): Promise<JobRow> {
   const patch: Partial<JobRow> = { ...lease, ready_at: null, messages_handed: job.message_count };
   const next: JobRow = { ...job, ...patch };
-  patch.timer_at = next.timer_at = timerAt(next);
+  patch.timer_at = next.timer_at = timerAt(next, tx.now);
   await updateJob(tx, job.id, patch);
   await appendEvent(tx, next, 'job.resumed', { attempt: job.attempt, worker_id: lease.worker_id });
   return next;

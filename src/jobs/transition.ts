@@ -7,6 +7,7 @@ import { appendEvent } from './append-event.js';
 import { cancelDescendants } from './cancel-descendants.js';
 import { enqueueWebhooks } from './enqueue-webhooks.js';
 import { closePendingInput } from './close-pending-input.js';
+import { recordBatchEnd } from './batches.js';
 
 /** A change of status and the columns that change with it. */
 export interface TransitionChange {
@@ -23,8 +24,8 @@ export interface TransitionChange {
 /**
  * The one way a job changes status. In the caller's transaction it: updates the row (with its timer and the
  * transition counter), ends a question the job was waiting on, appends the event, writes the webhook messages owed
- * to the observers of the job and its ancestors, wakes waiting workers, and — when the job ends — cancels the
- * children that must not outlive it.
+ * to the observers of the job and its ancestors, wakes waiting workers, and — when the job ends — counts the end
+ * of its batch and cancels the children that must not outlive it.
  */
 export async function transition(tx: Tx, job: JobRow, change: TransitionChange): Promise<JobRow> {
   const from = job.status;
@@ -39,7 +40,7 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     next.waiting_for = null;
     next.input_expires_at = null;
   }
-  next.timer_at = timerAt(next);
+  next.timer_at = timerAt(next, tx.now);
 
   const patch: Partial<JobRow> = {
     ...change.patch,
@@ -67,6 +68,7 @@ export async function transition(tx: Tx, job: JobRow, change: TransitionChange):
     ...change.event,
   }, sequence);
   await enqueueWebhooks(tx, next);
+  if (isTerminal(to) && next.batch_id != null) await recordBatchEnd(tx, next);
 
   if (isTerminal(to) && next.child_count > 0 && change.cascade !== false) {
     await cancelDescendants(tx, next, 'parent_finished');

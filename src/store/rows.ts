@@ -91,6 +91,14 @@ export interface JobRow {
    * Claims take ready jobs in this order: a new job is ready at its creation.
    */
   ready_at: Millis | null;
+  /** When a delayed job may start (a delayed dispatch, a retry's backoff, a schedule's fire time); null otherwise. */
+  scheduled_for: Millis | null;
+  /** The schedule that dispatched the job. */
+  schedule_id: string | null;
+  /** The batch the job was dispatched in. */
+  batch_id: string | null;
+  /** The job this one re-runs. */
+  rerun_of: string | null;
   depth_limit: number;
   subjob_limit: number;
   child_count: number;
@@ -217,4 +225,46 @@ export interface ArtifactRow {
   size: number;
   content: Buffer;
   created_at: Millis;
+}
+
+/** A row of `schedules`. JSON columns hold text as it goes on the wire; `observers` keeps their secrets. */
+export interface ScheduleRow {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  brief: string;
+  cron: string;
+  timezone: string;
+  overlap: 'skip' | 'allow' | 'cancel_previous';
+  observers: string;
+  metadata: string;
+  /** The next fire time; null while paused. */
+  next_run_at: Millis | null;
+  last_run_at: Millis | null;
+  last_job_id: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+/** A row of `schedule_fires`: what one fire of a schedule did. */
+export interface ScheduleFireRow {
+  schedule_id: string;
+  fire_at: Millis;
+  job_id: string | null;
+  outcome: 'dispatched' | 'skipped_overlap' | 'skipped_agent_gone';
+  created_at: Millis;
+}
+
+/** A row of `batches`. */
+export interface BatchRow {
+  id: string;
+  tenant_id: string;
+  /** Batch observers with their secrets (`[{url, secret}]`). */
+  observers: string;
+  metadata: string;
+  total: number;
+  /** Jobs of the batch that have ended. */
+  ended: number;
+  created_at: Millis;
+  completed_at: Millis | null;
 }

@@ -14,7 +14,12 @@ import {
   MessageIdParams,
   PageQuery,
   RetryResponse,
+  RerunRequest,
+  BulkRequest,
+  BulkResponse,
 } from '@agentjobs/sdk/protocol';
+import { rerunJob } from '../../jobs/rerun-job.js';
+import { bulkCancel, bulkRerun } from '../../jobs/bulk-actions.js';
 import type { JobsContext } from '../../jobs/context.js';
 import { dispatchJob } from '../../jobs/dispatch-job.js';
 import { getJobJson } from '../../jobs/get-job.js';
@@ -63,7 +68,7 @@ function jobRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
       schema: {
         tags: ['jobs'],
         summary: 'List jobs',
-        description: 'Newest first. Filters: status, agent_id, parent_job_id, root_job_id, metadata[key]=value, created_after, created_before.',
+        description: 'Newest first. Filters: status, agent_id, parent_job_id, root_job_id, batch_id, schedule_id, metadata[key]=value, created_after, created_before.',
         querystring: ListJobsQuery,
         response: { 200: JobList, ...ERROR_RESPONSES },
       },
@@ -107,6 +112,45 @@ function jobRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
 function jobHistoryRoutes(fastify: FastifyInstance, ctx: JobsContext): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const auth = { auth: 'api_key' as const };
+
+  app.post(
+    '/v1/jobs/:job_id/rerun',
+    {
+      config: auth,
+      schema: {
+        tags: ['jobs'],
+        summary: 'Re-run a job',
+        description:
+          "A new job with the original's brief (the brief fields given replace its own), observers and metadata; rerun_of names the original. 202 as a dispatch. Honours Idempotency-Key.",
+        headers: IdempotencyHeaders,
+        params: JobIdParams,
+        body: Type.Optional(RerunRequest),
+        response: { 202: DispatchResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) =>
+      sendStored(reply, await rerunJob(ctx, principalOf(request), request.params.job_id, request.body ?? {}, idempotencyKeyOf(request)), jobPath),
+  );
+
+  for (const [action, run, summary] of [
+    ['cancel', bulkCancel, "Cancel the caller's queued and running jobs that match a filter"],
+    ['rerun', bulkRerun, "Re-run the caller's jobs that match a filter"],
+  ] as const) {
+    app.post(
+      `/v1/jobs/bulk-${action}`,
+      {
+        config: auth,
+        schema: {
+          tags: ['jobs'],
+          summary,
+          description: 'Every key of the filter must match; an empty filter is refused. Only the caller’s tenant’s jobs move. 202 with how many did.',
+          body: BulkRequest,
+          response: { 202: BulkResponse, ...ERROR_RESPONSES },
+        },
+      },
+      async (request, reply) => sendJson(reply, 202, await run(ctx, principalOf(request), request.body.filter)),
+    );
+  }
 
   app.get(
     '/v1/jobs/:job_id/events',

@@ -1,10 +1,15 @@
 import type { EventRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, limitSql, placeholders } from './sql.js';
+import { insertRow, insertRows, limitSql, placeholders } from './sql.js';
 
 /** Appends an event. */
 export function insertEvent(tx: Tx, row: EventRow): Promise<number> {
   return insertRow(tx, 'events', row);
+}
+
+/** Appends many events at once (the first events of a batch's jobs). */
+export function insertEvents(tx: Tx, rows: readonly EventRow[]): Promise<number> {
+  return insertRows(tx, 'events', rows);
 }
 
 /** An event by id, within a tenant. */

@@ -2,11 +2,16 @@ import type { JobStatus } from '@agentjobs/sdk/protocol';
 import type { Millis } from '../../domain/time.js';
 import type { JobNodeRow, JobRow } from '../rows.js';
 import type { Tx } from '../store.js';
-import { insertRow, limitSql, placeholders, updateRow, updateRowReturning } from './sql.js';
+import { insertRow, insertRows, limitSql, placeholders, updateRow, updateRowReturning } from './sql.js';
 
 /** Stores a new job. */
 export function insertJob(tx: Tx, row: JobRow): Promise<number> {
   return insertRow(tx, 'jobs', row);
+}
+
+/** Stores many new jobs at once (a batch), with multi-row statements. */
+export function insertJobs(tx: Tx, rows: readonly JobRow[]): Promise<number> {
+  return insertRows(tx, 'jobs', rows);
 }
 
 /** A job of this tenant, locked for the rest of the transaction when `lock` (PostgreSQL). */
@@ -44,10 +49,37 @@ export interface JobFilters {
   metadata?: Array<[string, string]>;
   /** true: only jobs waiting for a person (read from the partial index `jobs_waiting`); false: only the others. */
   waiting?: boolean;
+  batchId?: string;
+  scheduleId?: string;
 }
 
 /** A page of a tenant's jobs, newest first, starting below `beforeId`. */
 export function listJobs(tx: Tx, tenantId: string, filters: JobFilters, limit: number, beforeId: string | null): Promise<JobRow[]> {
+  const { where, params } = jobsWhere(tx, tenantId, filters);
+  if (beforeId) (where.push('id < ?'), params.push(beforeId));
+  return tx.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC ${limitSql(limit)}`, params);
+}
+
+/**
+ * The ids of a tenant's jobs that match the filters, oldest first, after `afterId` (a bulk action reads them page
+ * by page). `activeOnly` keeps the queued and running ones.
+ */
+export async function listMatchingJobIds(
+  tx: Tx,
+  tenantId: string,
+  filters: JobFilters,
+  activeOnly: boolean,
+  afterId: string | null,
+  limit: number,
+): Promise<string[]> {
+  const { where, params } = jobsWhere(tx, tenantId, filters);
+  if (activeOnly) where.push("status IN ('queued', 'running')");
+  if (afterId) (where.push('id > ?'), params.push(afterId));
+  const rows = await tx.all<{ id: string }>(`SELECT id FROM jobs WHERE ${where.join(' AND ')} ORDER BY id ${limitSql(limit)}`, params);
+  return rows.map((r) => r.id);
+}
+
+function jobsWhere(tx: Tx, tenantId: string, filters: JobFilters): { where: string[]; params: unknown[] } {
   const where = ['tenant_id = ?'];
   const params: unknown[] = [tenantId];
   if (filters.status) (where.push('status = ?'), params.push(filters.status));
@@ -55,14 +87,41 @@ export function listJobs(tx: Tx, tenantId: string, filters: JobFilters, limit: n
   if (filters.parentJobId) (where.push('parent_job_id = ?'), params.push(filters.parentJobId));
   if (filters.rootJobId) (where.push('root_job_id = ?'), params.push(filters.rootJobId));
   if (filters.waiting != null) where.push(filters.waiting ? 'waiting_for IS NOT NULL' : 'waiting_for IS NULL');
+  if (filters.batchId) (where.push('batch_id = ?'), params.push(filters.batchId));
+  if (filters.scheduleId) (where.push('schedule_id = ?'), params.push(filters.scheduleId));
   if (filters.createdAfter != null) (where.push('created_at > ?'), params.push(filters.createdAfter));
   if (filters.createdBefore != null) (where.push('created_at < ?'), params.push(filters.createdBefore));
   for (const [key, value] of filters.metadata ?? []) {
     where.push(`${tx.dialect.jsonText('metadata')} = ?`);
     params.push(key, value);
   }
-  if (beforeId) (where.push('id < ?'), params.push(beforeId));
-  return tx.all<JobRow>(`SELECT * FROM jobs WHERE ${where.join(' AND ')} ORDER BY id DESC ${limitSql(limit)}`, params);
+  return { where, params };
+}
+
+/** Jobs of these ids within a tenant, locked (PostgreSQL), oldest first. */
+export function getJobsByIds(tx: Tx, tenantId: string, ids: readonly string[]): Promise<JobRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return tx.all<JobRow>(
+    `SELECT * FROM jobs WHERE id IN (${placeholders(ids.length)}) AND tenant_id = ? ORDER BY id${tx.dialect.forUpdate}`,
+    [...ids, tenantId],
+  );
+}
+
+/** The unfinished jobs of a batch, locked (PostgreSQL), oldest first. */
+export function listActiveInBatch(tx: Tx, batchId: string): Promise<JobRow[]> {
+  return tx.all<JobRow>(`SELECT * FROM jobs WHERE batch_id = ? AND status IN ('queued', 'running') ORDER BY id${tx.dialect.forUpdate}`, [batchId]);
+}
+
+/** The unfinished jobs a schedule dispatched, locked (PostgreSQL), oldest first. */
+export function listActiveOfSchedule(tx: Tx, scheduleId: string): Promise<JobRow[]> {
+  return tx.all<JobRow>(`SELECT * FROM jobs WHERE schedule_id = ? AND status IN ('queued', 'running') ORDER BY id${tx.dialect.forUpdate}`, [
+    scheduleId,
+  ]);
+}
+
+/** How many jobs of a batch are in each status. */
+export function countBatchJobs(tx: Tx, batchId: string): Promise<Array<{ status: JobStatus; n: number }>> {
+  return tx.all('SELECT status, COUNT(*) AS n FROM jobs WHERE batch_id = ? GROUP BY status', [batchId]);
 }
 
 /** Every descendant of a root, as tree nodes (oldest first). */

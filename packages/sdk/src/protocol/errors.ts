@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   key_not_found: 404,
   message_not_found: 404,
   artifact_not_found: 404,
+  schedule_not_found: 404,
+  batch_not_found: 404,
   // 409 — the state of the object forbids the request.
   lease_lost: 409,
   cancel_requested: 409,

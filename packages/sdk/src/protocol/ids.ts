@@ -15,6 +15,8 @@ export const ID_PREFIXES = {
   inputRequest: 'inp',
   jobMessage: 'jmg',
   artifact: 'art',
+  schedule: 'sch',
+  batch: 'bat',
 } as const;
 
 /** The kind of object an id names. */

@@ -7,3 +7,6 @@ export * from './interactive.js';
 export * from './worker.js';
 export * from './agents.js';
 export * from './keys.js';
+export * from './schedules.js';
+export * from './batches.js';
+export * from './reruns.js';

@@ -13,6 +13,28 @@ export type ObserverEvent = (typeof OBSERVER_EVENTS)[number];
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/**
+ * How long a job waits before its next attempt after a retryable `fail` or an expired lease (SPEC §11). Without
+ * it, a retried job is ready again at once.
+ */
+export const RetryPolicy = Type.Object(
+  {
+    backoff: Type.Optional(
+      Type.Union([Type.Literal('exponential'), Type.Literal('fixed')], {
+        default: 'exponential',
+        description: 'exponential: initial_seconds × 2^(attempt − 1), up to max_seconds; fixed: initial_seconds every time.',
+      }),
+    ),
+    initial_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400, default: 1, description: 'The first delay (default 1).' })),
+    max_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 604_800, default: 300, description: 'The longest delay (default 300).' })),
+  },
+  {
+    additionalProperties: false,
+    description: 'Backoff between attempts. Each delay is drawn between 80 % and 100 % of the policy\'s (jitter), so retries spread out.',
+  },
+);
+export type RetryPolicy = Static<typeof RetryPolicy>;
+
 const ToolNames = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 1000 });
 
 /**
@@ -43,6 +65,7 @@ export const Constraints = Type.Object(
     max_attempts: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100, description: 'Runs allowed when workers vanish (default 3).' }),
     ),
+    retry: Type.Optional(RetryPolicy),
   },
   { additionalProperties: true },
 );
@@ -93,13 +116,27 @@ export const ObserverView = Type.Object({
   has_secret: Type.Boolean({ description: 'True when the observer has its own secret.' }),
 });
 
-/** `POST /v1/jobs` — the seed's request, exactly. */
+/** When a job may start: `not_before` or `delay_seconds` (one of them), on dispatch, subjobs and batch items. */
+export const DelayedStart = {
+  not_before: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'RFC 3339: the job is not claimed before this time (a time in the past means now). Not with delay_seconds.',
+    }),
+  ),
+  delay_seconds: Type.Optional(
+    Type.Number({ minimum: 0, description: 'The job is not claimed for this many seconds. Not with not_before.' }),
+  ),
+};
+
+/** `POST /v1/jobs` — the seed's request, and a delayed start (SPEC §11). */
 export const DispatchRequest = Type.Object(
   {
     agent_id: Id('agent', 'The agent that should run the job.'),
     brief: Brief,
     observers: Type.Optional(Type.Array(Observer, { maxItems: 10 })),
     metadata: Type.Optional(Metadata),
+    ...DelayedStart,
   },
   { additionalProperties: false },
 );
@@ -180,6 +217,10 @@ export const Job = Type.Object(
       description: 'The pending request while the job waits for a person (it holds no lease then), else null.',
     }),
     artifacts: Type.Array(ArtifactView, { description: 'Files the job stored, without their content.' }),
+    scheduled_for: Nullable(Timestamp, { description: 'When the job may start, if it was delayed (not_before, delay_seconds, a retry backoff, a schedule\'s fire time); null otherwise.' }),
+    schedule_id: Nullable(Id('schedule'), { description: 'The schedule that dispatched it.' }),
+    batch_id: Nullable(Id('batch'), { description: 'The batch it was dispatched in.' }),
+    rerun_of: Nullable(Id('job'), { description: 'The job this one re-runs.' }),
   },
   { $id: 'Job' },
 );
@@ -196,6 +237,8 @@ export const ListJobsQuery = Type.Object(
     agent_id: Type.Optional(Type.String({ maxLength: 40 })),
     parent_job_id: Type.Optional(Type.String({ maxLength: 40 })),
     root_job_id: Type.Optional(Type.String({ maxLength: 40 })),
+    batch_id: Type.Optional(Type.String({ maxLength: 40 })),
+    schedule_id: Type.Optional(Type.String({ maxLength: 40 })),
     created_after: Type.Optional(Type.String({ format: 'date-time' })),
     created_before: Type.Optional(Type.String({ format: 'date-time' })),
     waiting: Type.Optional(Type.Boolean({ description: 'true: only jobs waiting for a person (waiting_for set).' })),

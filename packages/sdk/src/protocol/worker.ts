@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AnyJson, Id, LeaseToken, Metadata, Timestamp } from './common.js';
-import { Brief, Job, Observer } from './jobs.js';
+import { Brief, DelayedStart, Job, Observer } from './jobs.js';
 import { InputRequest, JobMessage } from './interactive.js';
 
 const TokensUsed = Type.Integer({
@@ -96,6 +96,7 @@ export const SubjobRequest = Type.Object(
         description: 'What happens to this child when its parent ends first.',
       }),
     ),
+    ...DelayedStart,
   },
   { additionalProperties: false },
 );
