@@ -153,7 +153,7 @@ for (const engine of ENGINES) {
       });
     });
 
-    it('stores a batch of 1,000 whole, counts it, and sends batch.completed once, after its last job', async () => {
+    it('stores a batch of 1,000 whole, counts it, and sends batch.completed once, after its last job', { timeout: 180_000 }, async () => {
       const a = await createAgent(server, { name: 'batched' });
       const jobs = Array.from({ length: 1000 }, (_, i) => ({ agent_id: a.id, brief: { objective: `item ${i}` }, metadata: { i } }));
       const res = await server.api('POST', '/v1/batches', { jobs, observers: [{ type: 'webhook', url: receiver.url }], metadata: { run: 'nightly' } });
