@@ -1,7 +1,7 @@
 /**
  * Entry point of the benchmark: `npm run bench -- [options]` (i.e. `tsx bench/run.ts`).
  *
- *   --only dispatch,e2e,latency,webhooks,growth   groups to run (default: all)
+ *   --only dispatch,batch,e2e,latency,webhooks,growth   groups to run (default: all)
  *   --rounds N                                    interleaved rounds per group (default 5, quick 2)
  *   --quick                                       short smoke run: small sizes, 2 rounds
  *   --out FILE                                    results file (default bench/results/latest.json)

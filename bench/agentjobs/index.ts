@@ -3,6 +3,7 @@
  * a note) until the server has been built.
  */
 import type { Scenario } from '../lib/scenario.js';
+import { agentjobsBatch } from './batch.js';
 import { agentjobsDispatch } from './dispatch.js';
 import { agentjobsEndToEnd } from './e2e.js';
 import { agentjobsGrowth } from './growth.js';
@@ -20,6 +21,8 @@ export function agentjobsScenarios(baselineCli?: string): Scenario[] {
     agentjobsDispatch('sqlite'),
     agentjobsDispatch('pg1'),
     agentjobsDispatch('pg2'),
+    agentjobsBatch('sqlite'),
+    agentjobsBatch('pg1'),
     agentjobsEndToEnd('sqlite', { webhooks: true }),
     agentjobsEndToEnd('sqlite', { webhooks: false }),
     agentjobsEndToEnd('sqlite', { webhooks: true, worker: 'lean' }),

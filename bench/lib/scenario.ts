@@ -5,7 +5,7 @@
  */
 
 /** The groups `--only` selects, one per item of the benchmark issue. */
-export const SCENARIO_GROUPS = ['dispatch', 'e2e', 'latency', 'webhooks', 'growth'] as const;
+export const SCENARIO_GROUPS = ['dispatch', 'batch', 'e2e', 'latency', 'webhooks', 'growth'] as const;
 
 /** A group of scenarios compared with each other. */
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];

@@ -11,6 +11,7 @@ import { runOpenLoop } from '../lib/open-loop.js';
 import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { joinLatencies, latencyFigures, waitUntil } from '../lib/measure.js';
+import { BATCH_CALLERS, BATCH_SIZE } from '../lib/batch.js';
 
 /** Key prefix, so that `obliterate` can never touch another application's queues. */
 const PREFIX = 'agentjobs-bench';
@@ -72,6 +73,57 @@ export function bullmqAdd(): Scenario {
       queue = undefined;
     },
   };
+}
+
+/**
+ * `Queue.addBulk` of BATCH_SIZE jobs per call from BATCH_CALLERS concurrent callers sharing one Queue: the
+ * reference of the batch group (one MULTI of adds in Redis, acknowledged from memory).
+ */
+export function bullmqAddBulk(): Scenario {
+  let queue: Queue | undefined;
+  const jobs = Array.from({ length: BATCH_SIZE }, () => ({ name: 'job', data: DATA }));
+  const add = (durationMs: number) =>
+    runClosedLoop({
+      concurrency: BATCH_CALLERS,
+      durationMs,
+      op: async () => {
+        await queue!.addBulk(jobs);
+      },
+    });
+  return {
+    id: 'bullmq.addBulk',
+    group: 'batch',
+    label: `BullMQ Queue.addBulk ×${BATCH_SIZE} (Redis, no fsync)`,
+    description: `Queue.addBulk of ${BATCH_SIZE} jobs with the job payload per call, from ${BATCH_CALLERS} concurrent callers sharing one Queue.`,
+    reference: true,
+    requires: ['redis'],
+    config: { batchSize: BATCH_SIZE, callers: BATCH_CALLERS },
+    async setup(ctx) {
+      queue = await openQueue(ctx, 'batch');
+      await add(ctx.sizes.warmupMs);
+      await queue.obliterate({ force: true });
+    },
+    async run(ctx) {
+      const result = await add(ctx.sizes.throughputMs);
+      await queue!.obliterate({ force: true });
+      if (result.errors) throw new Error(`${result.errors} failed addBulk calls: ${result.firstError}`);
+      return batchFigures(result.opsPerSec, result.latency);
+    },
+    async teardown() {
+      await queue?.obliterate({ force: true }).catch(() => undefined);
+      await queue?.close();
+      queue = undefined;
+    },
+  };
+}
+
+/** The figures of a batch scenario from its calls per second and call latencies. */
+export function batchFigures(callsPerSec: number, latency: { p50: number; p99: number }): Figure[] {
+  return [
+    { name: 'accepted', unit: 'jobs/s', value: callsPerSec * BATCH_SIZE, better: 'higher' },
+    { name: 'call p50', unit: 'ms', value: latency.p50, better: 'lower' },
+    { name: 'call p99', unit: 'ms', value: latency.p99, better: 'lower' },
+  ];
 }
 
 /**

@@ -18,6 +18,8 @@ import { runOpenLoop } from '../lib/open-loop.js';
 import { dispatchBody, PLACEHOLDER_AGENT_ID } from '../lib/payload.js';
 import type { Figure, Scenario, ScenarioContext } from '../lib/scenario.js';
 import { ensureDatabase } from '../lib/services.js';
+import { BATCH_CALLERS, BATCH_SIZE } from '../lib/batch.js';
+import { batchFigures } from './bullmq.js';
 
 /** Settings of the pg-boss peers. */
 export interface PgBossTuning {
@@ -156,6 +158,47 @@ export function pgBossSend(tuning: PgBossTuning = PG_BOSS_TUNING, variant?: stri
         { name: 'request p50', unit: 'ms', value: result.latency.p50, better: 'lower' },
         { name: 'request p99', unit: 'ms', value: result.latency.p99, better: 'lower' },
       ];
+    },
+    async teardown() {
+      await boss?.stop({ graceful: false });
+      boss = undefined;
+    },
+  };
+}
+
+/** `insert` of BATCH_SIZE jobs per call (one multi-row INSERT) from BATCH_CALLERS concurrent callers. */
+export function pgBossInsert(tuning: PgBossTuning = PG_BOSS_TUNING): Scenario {
+  let boss: PgBoss | undefined;
+  const insert = async (ctx: ScenarioContext, round: number | string, durationMs: number) => {
+    const queue = await freshQueue(boss!, 'batch', round);
+    const jobs = Array.from({ length: BATCH_SIZE }, () => ({ name: queue, data: DATA }));
+    try {
+      return await runClosedLoop({
+        concurrency: BATCH_CALLERS,
+        durationMs,
+        op: async () => {
+          await boss!.insert(jobs);
+        },
+      });
+    } finally {
+      await dropQueue(boss!, queue);
+    }
+  };
+  return {
+    id: 'pg-boss.insert',
+    group: 'batch',
+    label: `pg-boss insert ×${BATCH_SIZE} (PostgreSQL, durable)`,
+    description: `pg-boss insert of ${BATCH_SIZE} jobs with the job payload per call, from ${BATCH_CALLERS} concurrent callers sharing one PgBoss.`,
+    requires: ['postgres'],
+    config: { ...tuning, batchSize: BATCH_SIZE, callers: BATCH_CALLERS, database: PG_BOSS_DATABASE, schema: SCHEMA },
+    async setup(ctx) {
+      boss = await startBoss(ctx, tuning);
+      await insert(ctx, 'warmup', ctx.sizes.warmupMs);
+    },
+    async run(ctx, round) {
+      const result = await insert(ctx, round, ctx.sizes.throughputMs);
+      if (result.errors) throw new Error(`${result.errors} failed inserts: ${result.firstError}`);
+      return batchFigures(result.opsPerSec, result.latency);
     },
     async teardown() {
       await boss?.stop({ graceful: false });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { type Brief, OBSERVER_EVENTS, type Observer } from '@agentjobs/sdk/protocol';
 import { collect, resolveAgent, runClient, withClientOptions, type ClientFlags } from './client-command.js';
 import { CliError, exitCodeOfStatus } from './exit-codes.js';
+import { parseDuration } from '../domain/time.js';
 import { parsePairs, readJsonArgument, readTextArgument } from './inputs.js';
 import type { Io } from './io.js';
 import { printOutcome, watchJob } from './watch-command.js';
@@ -15,6 +16,8 @@ interface DispatchFlags extends ClientFlags {
   observerEvents?: string;
   metadata?: string[];
   idempotencyKey?: string;
+  delay?: string;
+  notBefore?: string;
   wait?: boolean;
   watch?: boolean;
   tty: boolean;
@@ -39,6 +42,8 @@ export function dispatchCommand(program: Command, io: Io, setExit: (code: number
       .option('--observer-events <list>', `what the observers are told of, comma-separated (${OBSERVER_EVENTS.join(',')}; default: the four statuses)`)
       .option('--metadata <key=value>', 'your own key/value (string values), repeatable', collect)
       .option('--idempotency-key <key>', 'a retried dispatch with the same key and body returns the same job')
+      .addOption(new Option('--delay <duration>', 'start no sooner than this from now: 90s, 15m, 2h').conflicts('notBefore'))
+      .option('--not-before <time>', 'start no sooner than this RFC 3339 time')
       .addOption(new Option('--wait', 'wait until the job finishes, then print its result').conflicts('watch'))
       .addOption(new Option('--watch', 'show the live tree of the job and its subjobs until it finishes').conflicts('wait'))
       .addOption(new Option('--no-tty', 'with --watch: one line per event instead of redrawing')),
@@ -62,6 +67,8 @@ export function dispatchCommand(program: Command, io: Io, setExit: (code: number
           brief,
           ...(observers.length ? { observers } : {}),
           ...(flags.metadata?.length ? { metadata: parsePairs('--metadata', flags.metadata, { json: false }) } : {}),
+          ...(flags.delay ? { delay_seconds: delaySeconds(flags.delay) } : {}),
+          ...(flags.notBefore ? { not_before: flags.notBefore } : {}),
         },
         { idempotencyKey: flags.idempotencyKey },
       );
@@ -88,4 +95,13 @@ export function dispatchCommand(program: Command, io: Io, setExit: (code: number
       return exitCodeOfStatus(job.status);
     }),
   );
+}
+
+/** `--delay 15m` in seconds. */
+function delaySeconds(value: string): number {
+  try {
+    return parseDuration(value) / 1000;
+  } catch (error) {
+    throw new CliError(`--delay: ${(error as Error).message}`);
+  }
 }

@@ -26,9 +26,11 @@ export function jobsCommands(program: Command, io: Io, setExit: (code: number) =
       .option('--agent <agent>', 'only jobs of this agent (id or name)')
       .option('--parent <job>', 'only direct subjobs of this job')
       .option('--root <job>', 'only jobs of the tree under this root job')
+      .option('--batch <batch>', 'only jobs of this batch (bat_…)')
+      .option('--schedule <schedule>', 'only jobs of this schedule (sch_…)')
       .addOption(new Option('--limit <n>', 'how many (1–100)').argParser(wholeNumber(1, 100)).default(20))
       .option('--cursor <cursor>', 'the next page (printed after a full page)'),
-  ).action(async (flags: ClientFlags & { status?: JobStatus; agent?: string; parent?: string; root?: string; limit: number; cursor?: string }) =>
+  ).action(async (flags: ClientFlags & { status?: JobStatus; agent?: string; parent?: string; root?: string; batch?: string; schedule?: string; limit: number; cursor?: string }) =>
     runClient(io, flags, setExit, async (ctx) => {
       const agentId = flags.agent ? (await resolveAgent(ctx.client, flags.agent)).id : undefined;
       const page = await ctx.client.listJobs({
@@ -36,6 +38,8 @@ export function jobsCommands(program: Command, io: Io, setExit: (code: number) =
         agent_id: agentId,
         parent_job_id: flags.parent,
         root_job_id: flags.root,
+        batch_id: flags.batch,
+        schedule_id: flags.schedule,
         limit: flags.limit,
         cursor: flags.cursor,
       });

@@ -10,6 +10,8 @@ import { watchCommand } from './watch-command.js';
 import { interactiveCommands } from './interactive-commands.js';
 import { eventsCommand } from './events-command.js';
 import { deliveriesCommand } from './deliveries-command.js';
+import { schedulesCommand } from './schedules-command.js';
+import { bulkCommands } from './bulk-command.js';
 import { EXIT } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
 
@@ -35,6 +37,8 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
   interactiveCommands(program, io, setExit);
   eventsCommand(program, io, setExit);
   deliveriesCommand(program, io, setExit);
+  schedulesCommand(program, io, setExit);
+  bulkCommands(program, io, setExit);
   keysCommand(program, io, setExit);
   migrateCommand(program, io);
   try {

@@ -4,6 +4,15 @@ import type {
   Agent,
   ArtifactView,
   ApiKeyCreated,
+  Batch,
+  BulkFilter,
+  CreateBatchRequest,
+  CreateBatchResponse,
+  CreateScheduleRequest,
+  ListSchedulesQuery,
+  RerunRequest,
+  Schedule,
+  UpdateScheduleRequest,
   ApiKeyView,
   AgentCreated,
   CreateAgentRequest,
@@ -28,6 +37,8 @@ export { AgentJobsError } from './http.js';
 export type {
   Agent,
   ArtifactView,
+  Batch,
+  BulkFilter,
   DispatchRequest,
   InputRequest,
   Job,
@@ -35,6 +46,7 @@ export type {
   JobMessage,
   JobStatus,
   ListJobsFilters,
+  Schedule,
 } from './protocol/index.js';
 
 /** A page of a list. */
@@ -219,6 +231,57 @@ export class AgentJobsClient {
     const response = await send(this.transport, 'GET', `${jobPath(jobId)}/artifacts/${encodeURIComponent(artifactId)}`);
     if (!response.ok) throw errorFrom(response.status, await response.text());
     return { mediaType: response.headers.get('content-type') ?? 'application/octet-stream', bytes: new Uint8Array(await response.arrayBuffer()) };
+  }
+
+  /** A new job with the original's brief (the fields given replace its own), observers and metadata; `rerun_of` names it. */
+  rerunJob(jobId: string, input: RerunRequest = {}, options: { idempotencyKey?: string } = {}): Promise<Static<typeof DispatchResponse>> {
+    return request(this.transport, 'POST', `${jobPath(jobId)}/rerun`, { body: input, idempotencyKey: options.idempotencyKey });
+  }
+  /** Cancels the caller's queued and running jobs that match the filter (at least one key); resolves to how many. */
+  bulkCancel(filter: BulkFilter): Promise<{ matched: number }> {
+    return request(this.transport, 'POST', '/v1/jobs/bulk-cancel', { body: { filter } });
+  }
+  /** Re-runs the caller's jobs that match the filter (at least one key); resolves to how many. */
+  bulkRerun(filter: BulkFilter): Promise<{ matched: number }> {
+    return request(this.transport, 'POST', '/v1/jobs/bulk-rerun', { body: { filter } });
+  }
+
+  // Batches
+
+  /** Dispatches up to 1,000 jobs in one transaction: all stored, or none (an error names the item). */
+  createBatch(input: CreateBatchRequest, options: { idempotencyKey?: string } = {}): Promise<Static<typeof CreateBatchResponse>> {
+    return request(this.transport, 'POST', '/v1/batches', { body: input, idempotencyKey: options.idempotencyKey });
+  }
+  /** A batch with its jobs counted by status, and `completed_at` once every job has ended. */
+  getBatch(batchId: string): Promise<Batch> {
+    return request(this.transport, 'GET', `/v1/batches/${encodeURIComponent(batchId)}`);
+  }
+  cancelBatch(batchId: string): Promise<Batch> {
+    return request(this.transport, 'POST', `/v1/batches/${encodeURIComponent(batchId)}/cancel`);
+  }
+
+  // Schedules
+
+  /** A cron schedule that dispatches one job per fire, in a time zone (default UTC). */
+  createSchedule(input: CreateScheduleRequest, options: { idempotencyKey?: string } = {}): Promise<Schedule> {
+    return request(this.transport, 'POST', '/v1/schedules', { body: input, idempotencyKey: options.idempotencyKey });
+  }
+  listSchedules(query: ListSchedulesQuery = {}): Promise<Page<Schedule>> {
+    return request(this.transport, 'GET', '/v1/schedules', { query });
+  }
+  getSchedule(scheduleId: string): Promise<Schedule> {
+    return request(this.transport, 'GET', `/v1/schedules/${encodeURIComponent(scheduleId)}`);
+  }
+  /** Changes the fields given; `{ paused: true }` pauses, `{ paused: false }` resumes from now. */
+  updateSchedule(scheduleId: string, patch: UpdateScheduleRequest): Promise<Schedule> {
+    return request(this.transport, 'PATCH', `/v1/schedules/${encodeURIComponent(scheduleId)}`, { body: patch });
+  }
+  deleteSchedule(scheduleId: string): Promise<{ id: string; deleted: true }> {
+    return request(this.transport, 'DELETE', `/v1/schedules/${encodeURIComponent(scheduleId)}`);
+  }
+  /** One job now, whatever the cron or a pause say. */
+  triggerSchedule(scheduleId: string, options: { idempotencyKey?: string } = {}): Promise<Static<typeof DispatchResponse>> {
+    return request(this.transport, 'POST', `/v1/schedules/${encodeURIComponent(scheduleId)}/trigger`, { idempotencyKey: options.idempotencyKey });
   }
 
   // Keys and secrets
