@@ -1,14 +1,13 @@
 import { JOB_STATUSES } from '@agentjobs/sdk/protocol';
 import { notFound } from '../domain/jobs-error.js';
-import { newId } from '../domain/ids.js';
 import { iso } from '../domain/time.js';
 import type { BatchRow, JobRow } from '../store/rows.js';
 import { countBatchEnd, getBatch } from '../store/repo/batches-repo.js';
 import { countBatchJobs, listActiveInBatch } from '../store/repo/jobs-repo.js';
-import { insertMessage } from '../store/repo/outbox-repo.js';
 import type { Tx } from '../store/store.js';
 import { requestCancel } from './cancel-job.js';
 import type { JobsContext, Principal } from './context.js';
+import { queueMessage } from './enqueue-webhooks.js';
 
 const q = JSON.stringify;
 
@@ -40,25 +39,16 @@ export async function recordBatchEnd(tx: Tx, job: JobRow): Promise<void> {
   if (observers.length === 0) return;
   const body = `{"type":"batch.completed","timestamp":"${iso(tx.now)}","data":{"batch":${await renderBatch(tx, batch)}}}`;
   for (const observer of observers) {
-    const endpoint = new URL(observer.url).origin;
-    await insertMessage(tx, {
-      id: newId('message', tx.now),
-      tenant_id: batch.tenant_id,
-      job_id: batch.id,
-      observer_job_id: batch.id,
+    await queueMessage(tx, {
+      tenantId: batch.tenant_id,
+      jobId: batch.id,
+      observerJobId: batch.id,
       url: observer.url,
-      endpoint,
       secret: observer.secret,
       type: 'batch.completed',
       sequence: 1,
       body,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: tx.now,
-      created_at: tx.now,
-      delivered_at: null,
     });
-    tx.notify('outbox', endpoint);
   }
 }
 

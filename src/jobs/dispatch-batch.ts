@@ -11,7 +11,7 @@ import { insertJobs } from '../store/repo/jobs-repo.js';
 import type { Tx } from '../store/store.js';
 import type { JobsContext, Principal } from './context.js';
 import { idempotent, type StoredResponse } from './idempotency.js';
-import { buildJobRow, prepareJob, queuedEvent, type PreparedJob } from './new-job.js';
+import { buildJobRow, checkObserverUrl, prepareJob, queuedEvent, type PreparedJob } from './new-job.js';
 
 /**
  * `POST /v1/batches`: up to 1,000 jobs in one transaction — all stored, or none. Each item is checked before the
@@ -92,13 +92,6 @@ function announce(tx: Tx, jobs: JobRow[]): void {
 
 /** The batch's observers as stored (with their secrets), their URLs checked as a dispatch checks them. */
 async function batchObservers(ctx: JobsContext, observers: NonNullable<CreateBatchRequest['observers']>): Promise<string> {
-  for (const [i, observer] of observers.entries()) {
-    try {
-      await ctx.checkObserverUrl(observer.url);
-    } catch (error) {
-      if (error instanceof JobsError) throw new JobsError(error.code, `observers[${i}].url: ${error.message}`, error.details);
-      throw error;
-    }
-  }
+  for (const [i, observer] of observers.entries()) await checkObserverUrl(ctx, observer.url, `observers[${i}].url`);
   return JSON.stringify(observers.map((o) => ({ url: o.url, secret: o.secret ?? null })));
 }

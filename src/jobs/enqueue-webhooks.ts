@@ -19,24 +19,51 @@ export async function enqueueWebhooks(tx: Tx, job: JobRow, event: ObserverEvent 
   const jobJson = await loadJobJson(tx, job);
   const head = `{"type":"job.${event}","timestamp":"${iso(tx.now)}","data":{"job":${jobJson},"observer_job_id":`;
   for (const observer of targets) {
-    const endpoint = new URL(observer.url).origin;
-    await insertMessage(tx, {
-      id: newId('message', tx.now),
-      tenant_id: job.tenant_id,
-      job_id: job.id,
-      observer_job_id: observer.job_id,
+    await queueMessage(tx, {
+      tenantId: job.tenant_id,
+      jobId: job.id,
+      observerJobId: observer.job_id,
       url: observer.url,
-      endpoint,
       secret: observer.secret,
       type: `job.${event}`,
       sequence: job.transition_seq,
       body: `${head}"${observer.job_id}","sequence":${job.transition_seq}}}`,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: tx.now,
-      created_at: tx.now,
-      delivered_at: null,
     });
-    tx.notify('outbox', endpoint);
   }
+}
+
+/** A webhook message as a use case owes it; the outbox fills in the rest. */
+export interface OwedMessage {
+  tenantId: string;
+  /** The job (or batch) the message is about, and the one its observer was registered on. */
+  jobId: string;
+  observerJobId: string;
+  url: string;
+  secret: string | null;
+  type: string;
+  sequence: number;
+  body: string;
+}
+
+/** Writes one webhook message into the outbox, due now, and wakes the delivery loop of its endpoint. */
+export async function queueMessage(tx: Tx, message: OwedMessage): Promise<void> {
+  const endpoint = new URL(message.url).origin;
+  await insertMessage(tx, {
+    id: newId('message', tx.now),
+    tenant_id: message.tenantId,
+    job_id: message.jobId,
+    observer_job_id: message.observerJobId,
+    url: message.url,
+    endpoint,
+    secret: message.secret,
+    type: message.type,
+    sequence: message.sequence,
+    body: message.body,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: tx.now,
+    created_at: tx.now,
+    delivered_at: null,
+  });
+  tx.notify('outbox', endpoint);
 }

@@ -57,12 +57,7 @@ export async function prepareJob(ctx: JobsContext, input: JobRequest, field = ''
   }
   const observers = [];
   for (const [i, observer] of (input.observers ?? []).entries()) {
-    try {
-      await ctx.checkObserverUrl(observer.url);
-    } catch (error) {
-      if (error instanceof JobsError) throw new JobsError(error.code, `${field}observers[${i}].url: ${error.message}`, error.details);
-      throw error;
-    }
+    await checkObserverUrl(ctx, observer.url, `${field}observers[${i}].url`);
     observers.push({
       url: observer.url,
       events: observer.events ?? ['running', 'completed', 'failed', 'cancelled'],
@@ -73,6 +68,16 @@ export async function prepareJob(ctx: JobsContext, input: JobRequest, field = ''
   if (start.not_before != null && start.delay_seconds != null)
     throw new JobsError('invalid_request', `${field}not_before and ${field}delay_seconds were both given; send one of them.`);
   return { agentId: input.agent_id, brief, metadata, observers, outputSchema, start, field };
+}
+
+/** Checks an observer's URL as a dispatch does (the address guard); an error names `field`. */
+export async function checkObserverUrl(ctx: JobsContext, url: string, field: string): Promise<void> {
+  try {
+    await ctx.checkObserverUrl(url);
+  } catch (error) {
+    if (error instanceof JobsError) throw new JobsError(error.code, `${field}: ${error.message}`, error.details);
+    throw error;
+  }
 }
 
 /** Runs `fn`, prefixing the message of a JobsError it throws with `field` (an item of a batch). */
@@ -100,7 +105,7 @@ export async function insertNewJob(
   onParentEnd: 'cancel' | 'continue',
   origin: JobOrigin = {},
 ): Promise<JobRow> {
-  if (!(await isLiveAgent(tx, tenantId, prepared.agentId))) throw prefixed(prepared.field, () => notFound('agent', prepared.agentId));
+  if (!(await isLiveAgent(tx, tenantId, prepared.agentId))) throw notFound('agent', prepared.agentId);
   const job = buildJobRow(tx, limits, tenantId, prepared, parent, onParentEnd, origin);
   await insertJob(tx, job);
   await appendEvent(tx, job, 'job.queued', queuedEvent(job), parent ? undefined : 1);

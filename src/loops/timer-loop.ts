@@ -33,9 +33,12 @@ export function startTimerLoop(store: Store, sweep: TimerSweep, log: Logger): Ba
     step: async () => {
       await sweep.expireDue();
       // A look before a write: most sweeps find no fire due, and then cost no transaction.
-      const fire = await sweep.nextFireAt();
-      if (fire != null && fire <= (await store.now())) await sweep.fireDue();
-      const [job, schedule] = await Promise.all([sweep.nextDueAt(), sweep.nextFireAt()]);
+      let schedule = await sweep.nextFireAt();
+      if (schedule != null && schedule <= (await store.now())) {
+        await sweep.fireDue();
+        schedule = await sweep.nextFireAt();
+      }
+      const job = await sweep.nextDueAt();
       const next = job == null ? schedule : schedule == null ? job : Math.min(job, schedule);
       // At least 1 ms: a timer that is due right now was just handled by the sweep above.
       return next == null ? TIMER_SWEEP_MAX_SLEEP_MS : Math.max(1, Math.min(TIMER_SWEEP_MAX_SLEEP_MS, next - (await store.now())));

@@ -1,21 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, Metadata, Nullable, Timestamp } from './common.js';
-import { Brief, DelayedStart, Observer, ObserverView } from './jobs.js';
+import { DispatchRequest, ObserverView } from './jobs.js';
 
 /** Most jobs in one batch. */
 export const MAX_BATCH_JOBS = 1000;
 
-/** One job of a batch: a dispatch without its own idempotency (the batch has one). */
-export const BatchItem = Type.Object(
-  {
-    agent_id: Id('agent', 'The agent that should run the job.'),
-    brief: Brief,
-    observers: Type.Optional(Type.Array(Observer, { maxItems: 10 })),
-    metadata: Type.Optional(Metadata),
-    ...DelayedStart,
-  },
-  { additionalProperties: false },
-);
+/** One job of a batch: a dispatch request (the batch has one Idempotency-Key for all). */
+export const BatchItem = DispatchRequest;
 export type BatchItem = Static<typeof BatchItem>;
 
 /** An observer of a batch: told once, with `batch.completed`, when every job of the batch has ended. */
