@@ -6,6 +6,7 @@ import { mountSignIn } from './pages/sign-in.js';
 import { mountJobs } from './pages/jobs.js';
 import { mountJob } from './pages/job.js';
 import { mountAgents } from './pages/agents.js';
+import { mountSchedules } from './pages/schedules.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -29,12 +30,13 @@ function route() {
     cleanup = mountSignIn(main, { next: params.get('next') ?? '' });
     return;
   }
-  const section = path[0] === 'agents' ? 'agents' : 'jobs';
+  const section = path[0] === 'agents' || path[0] === 'schedules' ? path[0] : 'jobs';
   for (const link of nav.querySelectorAll('[data-nav]')) {
     if (link.dataset.nav === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   if (path[0] === 'agents') cleanup = mountAgents(main);
+  else if (path[0] === 'schedules') cleanup = mountSchedules(main);
   else if (path[0] === 'jobs' && path[1]) cleanup = mountJob(main, path[1]);
   else cleanup = mountJobs(main, params);
 }
