@@ -56,7 +56,8 @@ describe('the agentjobs CLI for schedules, batches, re-runs and bulk actions', (
     const rerun = await runCli(['rerun', first.id, '--objective', 'one, again'], env);
     expect((await server.api('GET', `/v1/jobs/${rerun.stdout.trim()}`)).body).toMatchObject({ rerun_of: first.id, brief: { objective: 'one, again' } });
     const cancelled = await runCli(['bulk-cancel', '--status', 'queued', '--agent', 'nightly'], env);
-    expect(cancelled.stdout.trim()).toBe('3 jobs cancelled');
+    // The schedule's triggered job, the two of the batch and the re-run.
+    expect(cancelled.stdout.trim()).toBe('4 jobs cancelled');
     const none = await runCli(['bulk-cancel'], env);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toContain('at least one filter');
