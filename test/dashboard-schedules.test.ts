@@ -49,4 +49,25 @@ describe('the dashboard’s schedules page, in Chromium', () => {
     });
     await row.locator(`a[href="#/jobs/${jobs[0].id}"]`).waitFor();
   });
+
+  it("lists a schedule's jobs, cancels every matching job at once, and re-runs a finished one", async () => {
+    await page.locator(`tr[data-schedule-id="${scheduleId}"]`).getByRole('button', { name: 'Run now' }).click();
+    await eventually(async () => (await server.api('GET', `/v1/jobs?schedule_id=${scheduleId}&status=queued`)).body.data.length === 2);
+    await page.goto(`${server.url}/#/jobs?schedule=${scheduleId}&status=queued`);
+    const rows = page.locator('tr[data-job-id]');
+    await eventually(async () => (await rows.count()) === 2);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Cancel matching' }).click();
+    await page.getByRole('status').filter({ hasText: '2 jobs cancelled' }).waitFor();
+    expect((await server.api('GET', `/v1/jobs?schedule_id=${scheduleId}&status=cancelled`)).body.data).toHaveLength(2);
+
+    await page.goto(`${server.url}/#/jobs?schedule=${scheduleId}`);
+    const cancelled = page.locator('tr[data-job-id][data-status="cancelled"]').first();
+    await cancelled.waitFor();
+    const original = await cancelled.getAttribute('data-job-id');
+    await cancelled.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL((url) => /#\/jobs\/job_/.test(url.hash) && !url.hash.endsWith(original!));
+    const id = page.url().split('/').pop()!;
+    expect((await server.api('GET', `/v1/jobs/${id}`)).body.rerun_of).toBe(original);
+  });
 });

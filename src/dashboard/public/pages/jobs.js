@@ -4,13 +4,19 @@
 import { api, query, AgentNames, ApiError } from '../api.js';
 import { h, fill, progressBar, statusBadge } from '../dom.js';
 import { ago, duration, elapsed, headline, shortId, tokens, TERMINAL } from '../format.js';
+import { bulkActions, rerunButton } from './bulk-actions.js';
 
 const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 const REFRESH_MS = 2000;
 
 export function mountJobs(main, params) {
   const names = new AgentNames();
-  const filters = { status: params.get('status') ?? '', agent: params.get('agent') ?? '' };
+  const filters = {
+    status: params.get('status') ?? '',
+    agent: params.get('agent') ?? '',
+    schedule: params.get('schedule') ?? '',
+    batch: params.get('batch') ?? '',
+  };
   let limit = 25;
   let stopped = false;
   let timer = null;
@@ -80,7 +86,9 @@ export function mountJobs(main, params) {
     clearTimeout(timer);
     if (stopped) return;
     try {
-      const page = await api(`/v1/jobs${query({ limit, status: filters.status, agent_id: filters.agent })}`);
+      const page = await api(
+        `/v1/jobs${query({ limit, status: filters.status, agent_id: filters.agent, schedule_id: filters.schedule, batch_id: filters.batch })}`,
+      );
       if (stopped) return;
       lastJobs = page.data;
       nextCursor = page.next_cursor;
@@ -103,6 +111,9 @@ export function mountJobs(main, params) {
     };
     document.addEventListener('visibilitychange', onVisible);
   };
+
+  const actions = bulkActions(filters, () => void refresh());
+  if (actions) main.querySelector('form.filters').after(actions);
 
   names
     .load()
@@ -140,7 +151,12 @@ function row(job, names, rerender) {
       ),
     ),
     h('td', { 'data-label': 'Agent' }, names.name(job.agent_id, rerender)),
-    h('td', { 'data-label': 'Status' }, statusBadge(job.status, Boolean(job.cancel_requested_at) && !TERMINAL.has(job.status))),
+    h(
+      'td',
+      { 'data-label': 'Status' },
+      statusBadge(job.status, Boolean(job.cancel_requested_at) && !TERMINAL.has(job.status)),
+      TERMINAL.has(job.status) ? rerunButton(job) : null,
+    ),
     h(
       'td',
       { 'data-label': 'Progress' },

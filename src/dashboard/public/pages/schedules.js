@@ -105,7 +105,7 @@ function row(schedule, names, act) {
       { 'data-label': 'Actions', class: 'actions' },
       button(paused ? 'Resume' : 'Pause', () => api(path, { method: 'PATCH', body: { paused: !paused } })),
       button('Run now', () => api(`${path}/trigger`, { method: 'POST' })),
-      button('Delete', () => (confirm('Delete this schedule? Its jobs stay.') ? api(path, { method: 'DELETE' }) : null), { class: 'secondary danger' }),
+      button('Delete', () => (confirm('Delete this schedule? Its jobs stay.') ? api(path, { method: 'DELETE' }) : null)),
     ),
   );
 }
